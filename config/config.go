@@ -1,0 +1,171 @@
+// Package config loads, validates and defaults statussync's configuration.
+//
+// Layers, lowest first: the built-in defaults (Default), the YAML file, then
+// STATUSSYNC_ environment variables ("__" separates levels, so
+// STATUSSYNC_CACHET__URL sets cachet.url), then secret files (token_file,
+// password_file), which are read on every load and so on every reload.
+//
+// Loading is strict: an unknown key is an error naming its full path, and
+// every problem is reported at once, each naming the key path and the
+// monitor or component it belongs to. Everything that can be compiled
+// (regexps, URLs, cron specs, templates, TLS files) is compiled at load, so
+// nothing fails for configuration reasons at run time.
+package config
+
+import (
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Config is the whole statussync configuration.
+type Config struct {
+	Cachet     CachetConfig    `koanf:"cachet"`
+	CloudNS    CloudNSConfig   `koanf:"cloudns"`
+	Defaults   MonitorDefaults `koanf:"defaults"`
+	Monitors   []MonitorSpec   `koanf:"monitors"`
+	Components []ComponentSpec `koanf:"components"`
+
+	// Checksum identifies the loaded configuration (file, environment and
+	// secret files); a reload with an unchanged checksum is skipped.
+	Checksum string `koanf:"-"`
+}
+
+// CachetConfig says where the status page is and how to reach it. With no
+// URL, statussync runs in dry-run mode: it decides and logs, but writes
+// nothing.
+type CachetConfig struct {
+	// URL is the API base including any path prefix, e.g.
+	// https://status.example.org/api.
+	URL       string        `koanf:"url"`
+	Token     Secret        `koanf:"token"`
+	TokenFile string        `koanf:"token_file"`
+	Timeout   time.Duration `koanf:"timeout"`
+	// RateLimit is in requests per second; Cachet allows 300 per minute.
+	RateLimit float64   `koanf:"rate_limit"`
+	TLS       TLSConfig `koanf:"tls"`
+	// DryRun decides and logs every change but writes nothing, even with a URL.
+	DryRun bool `koanf:"dry_run"`
+}
+
+// Enabled reports whether statussync writes to Cachet.
+func (c CachetConfig) Enabled() bool { return c.URL != "" && !c.DryRun }
+
+// CloudNSConfig holds the ClouDNS account that cloudns monitors read.
+// Exactly one identity (auth_id, sub_auth_id, sub_auth_user) is used.
+type CloudNSConfig struct {
+	URL          string        `koanf:"url"`
+	AuthID       int           `koanf:"auth_id"`
+	SubAuthID    int           `koanf:"sub_auth_id"`
+	SubAuthUser  string        `koanf:"sub_auth_user"`
+	Password     Secret        `koanf:"password"`
+	PasswordFile string        `koanf:"password_file"`
+	PollInterval time.Duration `koanf:"poll_interval"`
+	Timeout      time.Duration `koanf:"timeout"`
+	// RateLimit is in requests per second; ClouDNS allows 20 per IP.
+	RateLimit float64 `koanf:"rate_limit"`
+}
+
+// Configured reports whether credentials for ClouDNS are present.
+func (c CloudNSConfig) Configured() bool {
+	return (c.AuthID != 0 || c.SubAuthID != 0 || c.SubAuthUser != "") && c.Password != ""
+}
+
+// MonitorDefaults fill in what a monitor leaves unset.
+type MonitorDefaults struct {
+	Interval           time.Duration `koanf:"interval"`
+	Timeout            time.Duration `koanf:"timeout"`
+	FailuresBeforeDown int           `koanf:"failures_before_down"`
+	SuccessesBeforeUp  int           `koanf:"successes_before_up"`
+}
+
+// Outage is how bad a down monitor is for its component.
+type Outage string
+
+// Outage levels.
+const (
+	OutageMajor   Outage = "major"
+	OutagePartial Outage = "partial"
+)
+
+// MonitorSpec says how to check one thing. Exactly one kind block (http,
+// tcp, dns, cloudns) is set.
+type MonitorSpec struct {
+	Name string `koanf:"name"`
+	// Interval or Schedule (a cron spec, with @every/@hourly descriptors).
+	Interval           time.Duration `koanf:"interval"`
+	Schedule           string        `koanf:"schedule"`
+	Timeout            time.Duration `koanf:"timeout"`
+	FailuresBeforeDown int           `koanf:"failures_before_down"`
+	SuccessesBeforeUp  int           `koanf:"successes_before_up"`
+	// DegradedLatency turns a successful but slower result into degraded.
+	DegradedLatency time.Duration `koanf:"degraded_latency"`
+	// Outage is what a down result means for the component: major (default)
+	// or partial.
+	Outage Outage `koanf:"outage"`
+	// Labels are added to this monitor's probe metrics.
+	Labels map[string]string `koanf:"labels"`
+
+	HTTP    *HTTPProbe    `koanf:"http"`
+	TCP     *TCPProbe     `koanf:"tcp"`
+	DNS     *DNSProbe     `koanf:"dns"`
+	CloudNS *CloudNSProbe `koanf:"cloudns"`
+
+	// Kind is the name of the kind block that is set; filled by validation.
+	Kind string `koanf:"-"`
+	// Cron is the parsed Schedule, or nil when Interval is used.
+	Cron cron.Schedule `koanf:"-"`
+}
+
+// Kinds lists the monitor kinds, i.e. the kind blocks of MonitorSpec. The
+// monitors registry must have a constructor for each; a test keeps the two
+// in step.
+var Kinds = []string{"cloudns", "dns", "http", "tcp"}
+
+// kindBlock returns the kind blocks that are set, by kind name.
+func (m *MonitorSpec) kindBlocks() map[string]kindValidator {
+	set := map[string]kindValidator{}
+	if m.HTTP != nil {
+		set["http"] = m.HTTP
+	}
+	if m.TCP != nil {
+		set["tcp"] = m.TCP
+	}
+	if m.DNS != nil {
+		set["dns"] = m.DNS
+	}
+	if m.CloudNS != nil {
+		set["cloudns"] = m.CloudNS
+	}
+	return set
+}
+
+// kindValidator is implemented by every kind block: it checks and compiles
+// the block, reporting problems under path (e.g. "monitors[0].http").
+type kindValidator interface {
+	validate(p *problems, path, object string)
+}
+
+// Rule names how a component's monitors combine into its state.
+type Rule string
+
+// Aggregation rules.
+const (
+	RuleWorst  Rule = "worst"
+	RuleQuorum Rule = "quorum"
+	RuleAnyUp  Rule = "any_up"
+)
+
+// ComponentSpec is what the status page shows: one Cachet component built
+// from one or more monitors.
+type ComponentSpec struct {
+	// Name matches the Cachet component by name when CachetID is 0.
+	Name     string   `koanf:"name"`
+	CachetID int      `koanf:"cachet_id"`
+	Monitors []string `koanf:"monitors"`
+	// Rule is worst (default), quorum or any_up.
+	Rule Rule `koanf:"rule"`
+	// Quorum is, with rule quorum, how many monitors must be down for the
+	// component to be down.
+	Quorum int `koanf:"quorum"`
+}

@@ -1,0 +1,314 @@
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/rawbytes"
+	"github.com/knadh/koanf/providers/structs"
+	"github.com/knadh/koanf/v2"
+)
+
+// EnvPrefix starts every environment variable that overrides a key.
+const EnvPrefix = "STATUSSYNC_"
+
+// EnvConfigFile names the config file when --config.file is not given. It
+// is a flag's stand-in, not a key, so the key overrides skip it.
+const EnvConfigFile = EnvPrefix + "CONFIG_FILE"
+
+// Load builds the configuration from the defaults, the YAML file at path
+// (none if empty), the STATUSSYNC_ variables in environ and the secret files,
+// then validates it. The error lists every problem found (see Problems).
+func Load(path string, environ []string) (*Config, error) {
+	k := koanf.New(".")
+	if err := k.Load(structs.Provider(Default(), "koanf"), nil); err != nil {
+		return nil, fmt.Errorf("load defaults: %w", err)
+	}
+
+	sum := sha256.New()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read config file: %w", err)
+		}
+		sum.Write(data)
+		if err := k.Load(rawbytes.Provider(data), yaml.Parser()); err != nil {
+			return nil, fmt.Errorf("parse config file %s: %w", path, err)
+		}
+	}
+
+	envKeys := map[string]string{} // key path -> variable name, for messages
+	vars := slices.Clone(environ)
+	sort.Strings(vars)
+	for _, kv := range vars {
+		if strings.HasPrefix(kv, EnvPrefix) {
+			sum.Write([]byte(kv + "\n"))
+		}
+	}
+	err := k.Load(env.Provider(".", env.Opt{
+		Prefix:      EnvPrefix,
+		EnvironFunc: func() []string { return vars },
+		TransformFunc: func(name, value string) (string, any) {
+			if name == EnvConfigFile {
+				return "", nil
+			}
+			key := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, EnvPrefix), "__", "."))
+			envKeys[key] = name
+			return key, value
+		},
+	}), nil)
+	if err != nil {
+		return nil, fmt.Errorf("load environment: %w", err)
+	}
+
+	var p problems
+	raw := k.Raw()
+	checkKeys(&p, reflect.TypeOf(Config{}), raw, "", "", envKeys)
+
+	cfg := &Config{}
+	md := &mapstructure.DecoderConfig{
+		TagName: "koanf",
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(
+			durationHook,
+			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.TextUnmarshallerHookFunc(),
+		),
+		// Environment values are strings; weak typing turns "5" into 5
+		// and "true" into true. Durations stay strict (durationHook).
+		WeaklyTypedInput: true,
+	}
+	if err := k.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{DecoderConfig: md}); err != nil {
+		addDecodeErrors(&p, err, raw)
+	}
+	// Semantic checks run even after decoding problems, so one pass reports
+	// everything; only their findings at paths that already have a problem
+	// (a value that failed to decode reads as zero) are dropped as noise.
+	reported := len(p.errs)
+	var semantic problems
+	cfg.readSecretFiles(&semantic, sum)
+	cfg.applyDefaults()
+	cfg.validate(&semantic)
+	for _, e := range semantic.errs {
+		if !coveredBy(e.(*Problem).Path, p.errs[:reported]) {
+			p.errs = append(p.errs, e)
+		}
+	}
+	if len(p.errs) > 0 {
+		return nil, p.err()
+	}
+	cfg.Checksum = hex.EncodeToString(sum.Sum(nil))
+	return cfg, nil
+}
+
+// durationHook rejects bare numbers for durations: YAML `timeout: 10` would
+// otherwise decode as 10ns, a silent and dangerous misreading.
+func durationHook(from, to reflect.Type, data any) (any, error) {
+	if to != reflect.TypeOf(time.Duration(0)) || from == to {
+		return data, nil
+	}
+	switch from.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return nil, fmt.Errorf("%v is not a duration: give a unit, e.g. \"%vs\"", data, data)
+	}
+	return data, nil
+}
+
+// readSecretFiles replaces token_file and password_file by their contents.
+// They are read on every load so that a rotated secret is picked up by a
+// reload, and they feed the checksum so that rotation alone triggers one.
+func (c *Config) readSecretFiles(p *problems, sum interface{ Write([]byte) (int, error) }) {
+	read := func(path, key string, dst *Secret) {
+		if path == "" {
+			return
+		}
+		if *dst != "" {
+			p.add(key, "", "set either the secret or its file, not both")
+			return
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			p.add(key, "", "%v", unwrapPathError(err))
+			return
+		}
+		v := strings.TrimSpace(string(data))
+		if v == "" {
+			p.add(key, "", "file %s is empty", path)
+			return
+		}
+		_, _ = sum.Write(data)
+		*dst = Secret(v)
+	}
+	read(c.Cachet.TokenFile, "cachet.token_file", &c.Cachet.Token)
+	read(c.CloudNS.PasswordFile, "cloudns.password_file", &c.CloudNS.Password)
+}
+
+// unwrapPathError keeps os.PathError's useful parts without the "open"
+// prefix duplication.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// checkKeys walks the raw configuration against the schema and reports every
+// key the schema does not have. It runs before decoding, so unknown keys are
+// reported even when another key in the same block has a bad value.
+func checkKeys(p *problems, t reflect.Type, raw any, path, object string, envKeys map[string]string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return // a type error; decoding reports it
+		}
+		fields := map[string]reflect.Type{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if tag := f.Tag.Get("koanf"); tag != "" && tag != "-" {
+				fields[tag] = f.Type
+			}
+		}
+		keys := make([]string, 0, len(m))
+		for key := range m {
+			keys = append(keys, key)
+		}
+		sort.Strings(keys)
+		for _, key := range keys {
+			full := joinPath(path, key)
+			ft, known := fields[key]
+			if !known {
+				if t == reflect.TypeOf(MonitorSpec{}) {
+					if _, isBlock := m[key].(map[string]any); isBlock {
+						p.add(full, object, "unknown monitor kind %q (known kinds: %s)", key, strings.Join(Kinds, ", "))
+						continue
+					}
+				}
+				if name, fromEnv := envKeys[full]; fromEnv {
+					p.add(full, object, "unknown key (set by environment variable %s)", name)
+				} else {
+					p.add(full, object, "unknown key")
+				}
+				continue
+			}
+			checkKeys(p, ft, m[key], full, object, envKeys)
+		}
+	case reflect.Slice:
+		items, ok := raw.([]any)
+		if !ok {
+			return
+		}
+		for i, item := range items {
+			itemPath := path + "[" + strconv.Itoa(i) + "]"
+			checkKeys(p, t.Elem(), item, itemPath, objectFor(itemPath, item, object), envKeys)
+		}
+	}
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// objectFor names the monitor or component a list item is, from its raw
+// name, for error messages.
+func objectFor(path string, item any, parent string) string {
+	m, ok := item.(map[string]any)
+	if !ok {
+		return parent
+	}
+	name, _ := m["name"].(string)
+	switch {
+	case strings.HasPrefix(path, "monitors["):
+		return fmt.Sprintf("monitor %q", name)
+	case strings.HasPrefix(path, "components["):
+		return fmt.Sprintf("component %q", name)
+	}
+	return parent
+}
+
+// addDecodeErrors turns mapstructure's joined errors into Problems with
+// their key paths and owning objects.
+func addDecodeErrors(p *problems, err error, raw map[string]any) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			addDecodeErrors(p, e, raw)
+		}
+		return
+	}
+	var de *mapstructure.DecodeError
+	if !errors.As(err, &de) {
+		p.add("", "", "%v", err)
+		return
+	}
+	// A DecodeError may wrap a join of its children's errors.
+	if inner := de.Unwrap(); inner != nil {
+		if _, ok := inner.(interface{ Unwrap() []error }); ok {
+			addDecodeErrors(p, inner, raw)
+			return
+		}
+		if _, ok := inner.(*mapstructure.DecodeError); ok {
+			addDecodeErrors(p, inner, raw)
+			return
+		}
+	}
+	p.add(de.Name(), objectAt(de.Name(), raw), "%v", de.Unwrap())
+}
+
+// objectAt finds the monitor or component that a key path such as
+// "monitors[3].http.url" belongs to.
+func objectAt(path string, raw map[string]any) string {
+	for _, list := range []string{"monitors", "components"} {
+		rest, ok := strings.CutPrefix(path, list+"[")
+		if !ok {
+			continue
+		}
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return ""
+		}
+		i, err := strconv.Atoi(rest[:end])
+		if err != nil {
+			return ""
+		}
+		items, _ := raw[list].([]any)
+		if i >= len(items) {
+			return ""
+		}
+		return objectFor(list+"[", items[i], "")
+	}
+	return ""
+}
+
+// coveredBy reports whether path is, or is inside, a path already reported.
+func coveredBy(path string, reported []error) bool {
+	for _, e := range reported {
+		pr, ok := e.(*Problem)
+		if !ok {
+			continue
+		}
+		if path == pr.Path || strings.HasPrefix(path, pr.Path+".") || strings.HasPrefix(path, pr.Path+"[") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,272 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// cronParser accepts the standard five fields and descriptors such as
+// @hourly and @every 90s.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// labelName is Prometheus's label name syntax.
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// reservedLabels are set by statussync itself on probe metrics, or by
+// Prometheus on scrape.
+var reservedLabels = []string{"monitor", "kind", "phase", "result", "le", "quantile", "job", "instance"}
+
+// Validate checks a configuration built by hand (Load validates for you),
+// filling in defaults first. It compiles everything that can be compiled and
+// returns every problem found, joined.
+func (c *Config) Validate() error {
+	var p problems
+	c.applyDefaults()
+	c.validate(&p)
+	return p.err()
+}
+
+func (c *Config) validate(p *problems) {
+	c.validateCachet(p)
+	c.validateCloudNS(p)
+	c.validateDefaults(p)
+	names := map[string]int{}
+	for i := range c.Monitors {
+		c.validateMonitor(p, i, names)
+	}
+	c.validateComponents(p, names)
+}
+
+func (c *Config) validateCachet(p *problems) {
+	cc := &c.Cachet
+	if cc.URL != "" {
+		u, err := url.Parse(cc.URL)
+		switch {
+		case err != nil:
+			p.add("cachet.url", "", "%v", err)
+		case u.Scheme != "http" && u.Scheme != "https":
+			p.add("cachet.url", "", "scheme %q must be http or https", u.Scheme)
+		case u.Host == "":
+			p.add("cachet.url", "", "has no host")
+		case strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/v1"):
+			p.add("cachet.url", "", "ends in /v1, the Cachet 2 API; Cachet 3's API base has no version, e.g. https://status.example.org/api")
+		}
+		if cc.Token == "" && cc.TokenFile == "" && !cc.DryRun {
+			p.add("cachet.token", "", "is required with cachet.url (or set cachet.token_file, or cachet.dry_run)")
+		}
+	}
+	if cc.Timeout <= 0 {
+		p.add("cachet.timeout", "", "must be positive")
+	}
+	if cc.RateLimit <= 0 || cc.RateLimit > 5 {
+		p.add("cachet.rate_limit", "", "%v must be above 0 and at most 5 requests per second (Cachet allows 300 per minute)", cc.RateLimit)
+	}
+	if err := cc.TLS.compile(); err != nil {
+		p.add("cachet.tls", "", "%v", err)
+	}
+}
+
+func (c *Config) validateCloudNS(p *problems) {
+	cc := &c.CloudNS
+	used := slices.ContainsFunc(c.Monitors, func(m MonitorSpec) bool { return m.CloudNS != nil })
+	identities := 0
+	for _, set := range []bool{cc.AuthID != 0, cc.SubAuthID != 0, cc.SubAuthUser != ""} {
+		if set {
+			identities++
+		}
+	}
+	if identities > 1 {
+		p.add("cloudns", "", "set exactly one of auth_id, sub_auth_id and sub_auth_user")
+	}
+	if used {
+		if identities == 0 {
+			p.add("cloudns.auth_id", "", "cloudns monitors need one of auth_id, sub_auth_id or sub_auth_user")
+		}
+		if cc.Password == "" {
+			p.add("cloudns.password_file", "", "cloudns monitors need a password (password_file, or STATUSSYNC_CLOUDNS__PASSWORD)")
+		}
+	}
+	if cc.URL == "" {
+		p.add("cloudns.url", "", "is required")
+	} else if u, err := url.Parse(cc.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		p.add("cloudns.url", "", "%q is not an http(s) URL", cc.URL)
+	}
+	if cc.PollInterval < 10*time.Second {
+		p.add("cloudns.poll_interval", "", "%v must be at least 10s", cc.PollInterval)
+	}
+	if cc.Timeout <= 0 || cc.Timeout >= cc.PollInterval {
+		p.add("cloudns.timeout", "", "%v must be positive and less than poll_interval %v", cc.Timeout, cc.PollInterval)
+	}
+	if cc.RateLimit <= 0 || cc.RateLimit > 15 {
+		p.add("cloudns.rate_limit", "", "%v must be above 0 and at most 15 requests per second (ClouDNS allows 20 per IP)", cc.RateLimit)
+	}
+}
+
+func (c *Config) validateDefaults(p *problems) {
+	d := c.Defaults
+	if d.Interval <= 0 {
+		p.add("defaults.interval", "", "must be positive")
+	}
+	if d.Timeout <= 0 {
+		p.add("defaults.timeout", "", "must be positive")
+	} else if d.Interval > 0 && d.Timeout >= d.Interval {
+		p.add("defaults.timeout", "", "%v must be less than interval %v", d.Timeout, d.Interval)
+	}
+	if d.FailuresBeforeDown < 1 {
+		p.add("defaults.failures_before_down", "", "must be at least 1")
+	}
+	if d.SuccessesBeforeUp < 1 {
+		p.add("defaults.successes_before_up", "", "must be at least 1")
+	}
+}
+
+func (c *Config) validateMonitor(p *problems, i int, names map[string]int) {
+	m := &c.Monitors[i]
+	path := fmt.Sprintf("monitors[%d]", i)
+	obj := fmt.Sprintf("monitor %q", m.Name)
+	switch first, dup := names[m.Name]; {
+	case m.Name == "":
+		p.add(path+".name", obj, "is required")
+	case dup:
+		p.add(path+".name", obj, "duplicates monitors[%d]", first)
+	default:
+		names[m.Name] = i
+	}
+
+	if m.Interval != 0 && m.Schedule != "" {
+		p.add(path, obj, "set interval or schedule, not both")
+	}
+	if m.Interval < 0 {
+		p.add(path+".interval", obj, "must be positive")
+	}
+	period := m.Interval
+	if m.Schedule != "" {
+		s, err := cronParser.Parse(m.Schedule)
+		if err != nil {
+			p.add(path+".schedule", obj, "%v", err)
+		} else {
+			m.Cron = s
+			period = minPeriod(s)
+		}
+	}
+	if m.Interval == 0 && m.Schedule == "" {
+		p.add(path+".interval", obj, "set interval or schedule (defaults.interval is not set)")
+	}
+	if m.Timeout <= 0 {
+		p.add(path+".timeout", obj, "must be positive")
+	} else if period > 0 && m.Timeout >= period {
+		p.add(path+".timeout", obj, "%v must be less than interval %v", m.Timeout, period)
+	}
+	if m.FailuresBeforeDown < 1 {
+		p.add(path+".failures_before_down", obj, "must be at least 1")
+	}
+	if m.SuccessesBeforeUp < 1 {
+		p.add(path+".successes_before_up", obj, "must be at least 1")
+	}
+	if m.DegradedLatency < 0 {
+		p.add(path+".degraded_latency", obj, "must not be negative")
+	} else if m.DegradedLatency > 0 && m.DegradedLatency >= m.Timeout {
+		p.add(path+".degraded_latency", obj, "%v must be less than timeout %v", m.DegradedLatency, m.Timeout)
+	}
+	if m.Outage != OutageMajor && m.Outage != OutagePartial {
+		p.add(path+".outage", obj, "%q must be major or partial", m.Outage)
+	}
+	for name := range m.Labels {
+		switch {
+		case !labelName.MatchString(name) || strings.HasPrefix(name, "__"):
+			p.add(path+".labels", obj, "%q is not a valid Prometheus label name", name)
+		case slices.Contains(reservedLabels, name):
+			p.add(path+".labels", obj, "%q is reserved (statussync sets it)", name)
+		}
+	}
+
+	blocks := m.kindBlocks()
+	switch len(blocks) {
+	case 0:
+		p.add(path, obj, "needs one kind block (%s)", strings.Join(Kinds, ", "))
+	case 1:
+		for kind, b := range blocks {
+			m.Kind = kind
+			b.validate(p, path+"."+kind, obj)
+		}
+	default:
+		kinds := make([]string, 0, len(blocks))
+		for k := range blocks {
+			kinds = append(kinds, k)
+		}
+		slices.Sort(kinds)
+		p.add(path, obj, "has %d kind blocks (%s); a monitor checks one thing", len(kinds), strings.Join(kinds, ", "))
+	}
+}
+
+// minPeriod is the shortest gap between consecutive runs of a cron schedule
+// over the next few runs, which bounds the timeout as an interval does.
+func minPeriod(s cron.Schedule) time.Duration {
+	t := s.Next(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	shortest := time.Duration(0)
+	for range 32 {
+		next := s.Next(t)
+		if gap := next.Sub(t); shortest == 0 || gap < shortest {
+			shortest = gap
+		}
+		t = next
+	}
+	return shortest
+}
+
+func (c *Config) validateComponents(p *problems, monitors map[string]int) {
+	names := map[string]int{}
+	ids := map[int]int{}
+	for i := range c.Components {
+		cs := &c.Components[i]
+		path := fmt.Sprintf("components[%d]", i)
+		obj := fmt.Sprintf("component %q", cs.Name)
+		switch first, dup := names[cs.Name]; {
+		case cs.Name == "":
+			p.add(path+".name", obj, "is required")
+		case dup:
+			p.add(path+".name", obj, "duplicates components[%d]", first)
+		default:
+			names[cs.Name] = i
+		}
+		switch first, dup := ids[cs.CachetID]; {
+		case cs.CachetID < 0:
+			p.add(path+".cachet_id", obj, "must not be negative")
+		case cs.CachetID > 0 && dup:
+			p.add(path+".cachet_id", obj, "%d is also used by components[%d]", cs.CachetID, first)
+		case cs.CachetID > 0:
+			ids[cs.CachetID] = i
+		}
+		if len(cs.Monitors) == 0 {
+			p.add(path+".monitors", obj, "must list at least one monitor")
+		}
+		seen := map[string]bool{}
+		for j, name := range cs.Monitors {
+			if _, ok := monitors[name]; !ok {
+				p.add(fmt.Sprintf("%s.monitors[%d]", path, j), obj, "unknown monitor %q", name)
+			}
+			if seen[name] {
+				p.add(fmt.Sprintf("%s.monitors[%d]", path, j), obj, "monitor %q is listed twice", name)
+			}
+			seen[name] = true
+		}
+		switch cs.Rule {
+		case RuleWorst, RuleAnyUp:
+			if cs.Quorum != 0 {
+				p.add(path+".quorum", obj, "only applies with rule quorum (rule is %s)", cs.Rule)
+			}
+		case RuleQuorum:
+			if cs.Quorum < 1 || cs.Quorum > len(cs.Monitors) {
+				p.add(path+".quorum", obj, "%d must be between 1 and the number of monitors (%d)", cs.Quorum, len(cs.Monitors))
+			}
+		default:
+			p.add(path+".rule", obj, "%q must be worst, quorum or any_up", cs.Rule)
+		}
+	}
+}

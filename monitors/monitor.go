@@ -1,0 +1,104 @@
+package monitors
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/statussync/statussync/config"
+)
+
+// Status is a monitor's verdict on one check.
+type Status int
+
+// Statuses. Unknown means "no new information" (a failed ClouDNS poll,
+// statussync's own network down): the engine neither advances nor resets
+// its counters on it, and never treats it as down.
+const (
+	StatusUnknown Status = iota
+	StatusUp
+	StatusDegraded
+	StatusDown
+)
+
+var statusNames = [...]string{"unknown", "up", "degraded", "down"}
+
+func (s Status) String() string {
+	if s < 0 || int(s) >= len(statusNames) {
+		return fmt.Sprintf("status(%d)", int(s))
+	}
+	return statusNames[s]
+}
+
+// Detail is one line of debugging output about a check, e.g. a phase
+// timing, a certificate's expiry or the assertion that failed.
+type Detail struct {
+	Key   string
+	Value string
+}
+
+// Result is the outcome of one check.
+type Result struct {
+	Status  Status
+	Latency time.Duration
+	// Reason is short and safe to publish on the status page: never a
+	// response body or an address the configuration did not name.
+	Reason string
+	// Err is the underlying error, for logs; it may name internal addresses.
+	Err error
+	// Details are for `statussync probe` and debug logs.
+	Details []Detail
+}
+
+// Monitor checks one thing. Check must honour ctx's deadline, which is the
+// monitor's timeout, and must not panic on any input.
+type Monitor interface {
+	Check(ctx context.Context) Result
+}
+
+// Deps are the shared things a monitor may need, built once per process
+// (or per configuration, for pollers) and passed to every constructor.
+type Deps struct {
+	Logger  *slog.Logger
+	Metrics *Metrics
+}
+
+// New builds the monitor a spec describes, wrapped so that every kind
+// records the same common metrics and applies degraded_latency the same way.
+func New(spec config.MonitorSpec, deps Deps) (Monitor, error) {
+	ctor, ok := registry[spec.Kind]
+	if !ok {
+		return nil, fmt.Errorf("monitor %q: unknown kind %q", spec.Name, spec.Kind)
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	deps.Logger = deps.Logger.With("monitor", spec.Name, "kind", spec.Kind)
+	m, err := ctor(spec, deps)
+	if err != nil {
+		return nil, fmt.Errorf("monitor %q: %w", spec.Name, err)
+	}
+	return &instrumented{spec: spec, inner: m, metrics: deps.Metrics}, nil
+}
+
+// instrumented applies what is common to all kinds around a kind's Check.
+type instrumented struct {
+	spec    config.MonitorSpec
+	inner   Monitor
+	metrics *Metrics
+}
+
+func (m *instrumented) Check(ctx context.Context) Result {
+	start := time.Now()
+	r := m.inner.Check(ctx)
+	if r.Latency == 0 {
+		r.Latency = time.Since(start)
+	}
+	if r.Status == StatusUp && m.spec.DegradedLatency > 0 && r.Latency > m.spec.DegradedLatency {
+		r.Status = StatusDegraded
+		r.Reason = fmt.Sprintf("slow: %s over %s", r.Latency.Round(time.Millisecond), m.spec.DegradedLatency)
+	}
+	m.metrics.observe(m.spec, r, time.Since(start))
+	return r
+}

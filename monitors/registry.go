@@ -1,0 +1,13 @@
+package monitors
+
+import "github.com/statussync/statussync/config"
+
+// constructor builds one kind of monitor from its spec.
+type constructor func(spec config.MonitorSpec, deps Deps) (Monitor, error)
+
+// registry maps each kind in config.Kinds to its constructor. It is an
+// explicit map, not init() self-registration, so the set of kinds is visible
+// in one place and a test keeps it equal to config.Kinds.
+var registry = map[string]constructor{
+	"tcp": newTCPMonitor,
+}
