@@ -115,6 +115,10 @@ type MonitorSpec struct {
 	Kind string `koanf:"-"`
 	// Cron is the parsed Schedule, or nil when Interval is used.
 	Cron cron.Schedule `koanf:"-"`
+	// Fingerprint changes whenever anything that shapes this monitor's
+	// checks changes (its own keys or the defaults); a reload keeps the
+	// state of monitors whose fingerprint is unchanged.
+	Fingerprint string `koanf:"-"`
 }
 
 // Kinds lists the monitor kinds, i.e. the kind blocks of MonitorSpec. The

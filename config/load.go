@@ -3,6 +3,7 @@ package config
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -108,6 +109,7 @@ func Load(path string, environ []string) (*Config, error) {
 	if len(p.errs) > 0 {
 		return nil, p.err()
 	}
+	cfg.fingerprint(raw)
 	cfg.Checksum = hex.EncodeToString(sum.Sum(nil))
 	return cfg, nil
 }
@@ -311,4 +313,20 @@ func coveredBy(path string, reported []error) bool {
 		}
 	}
 	return false
+}
+
+// fingerprint sets each monitor's Fingerprint from its raw keys and the
+// defaults block, the only inputs that shape a monitor.
+func (c *Config) fingerprint(raw map[string]any) {
+	items, _ := raw["monitors"].([]any)
+	defaults, _ := json.Marshal(raw["defaults"])
+	for i := range c.Monitors {
+		h := sha256.New()
+		h.Write(defaults)
+		if i < len(items) {
+			b, _ := json.Marshal(items[i]) // map keys are sorted: stable
+			h.Write(b)
+		}
+		c.Monitors[i].Fingerprint = hex.EncodeToString(h.Sum(nil))[:16]
+	}
 }

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/statussync/statussync/config"
+)
+
+// runCheck loads and validates the configuration and prints a one-line
+// summary, or every problem and exit code 1.
+func runCheck(args, environ []string, stdout, stderr io.Writer) int {
+	var c commonFlags
+	fs := newFlagSet("check", stderr, &c, environ)
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	cfg, err := config.Load(c.configFile, environ)
+	if err != nil {
+		problems := config.Problems(err)
+		_, _ = fmt.Fprintf(stderr, "configuration is invalid (%d problems):\n", len(problems))
+		for _, p := range problems {
+			_, _ = fmt.Fprintf(stderr, "  %v\n", p)
+		}
+		return exitError
+	}
+	_, _ = fmt.Fprintln(stdout, summary(cfg))
+	return exitOK
+}
+
+// summary is the one line `check` prints for a valid configuration.
+func summary(cfg *config.Config) string {
+	kinds := map[string]int{}
+	for _, m := range cfg.Monitors {
+		kinds[m.Kind]++
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(kinds)) {
+		parts = append(parts, fmt.Sprintf("%d %s", kinds[k], k))
+	}
+	mode := "writes to " + cfg.Cachet.URL
+	if !cfg.Cachet.Enabled() {
+		mode = "dry run"
+	}
+	byKind := ""
+	if len(parts) > 0 {
+		byKind = " (" + strings.Join(parts, ", ") + ")"
+	}
+	return fmt.Sprintf("configuration ok: %d monitors%s, %d components, cachet: %s",
+		len(cfg.Monitors), byKind, len(cfg.Components), mode)
+}

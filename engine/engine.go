@@ -1,0 +1,249 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/statussync/statussync/config"
+	"github.com/statussync/statussync/monitors"
+)
+
+// ComponentUpdate is a change of a component's desired state.
+type ComponentUpdate struct {
+	Component config.ComponentSpec
+	From, To  ComponentState
+	// At is when the change was decided; for outages, when they began.
+	At time.Time
+	// Reasons are the publishable reasons of the component's monitors
+	// that are not up, by monitor name.
+	Reasons map[string]string
+}
+
+// Sink receives the engine's decisions. Desire must not block: it records
+// the desired state and returns; moving Cachet is the sink's own business.
+type Sink interface {
+	Desire(u ComponentUpdate)
+}
+
+// Options configure an Engine.
+type Options struct {
+	Logger         *slog.Logger
+	Metrics        *Metrics
+	MonitorMetrics *monitors.Metrics
+	Sink           Sink
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+}
+
+// Engine turns monitor results into desired component states. It lives as
+// long as the process; Apply swaps in a new configuration, keeping the state
+// of monitors whose configuration did not change.
+type Engine struct {
+	opts   Options
+	logger *slog.Logger
+
+	applyMu sync.Mutex // serialises Apply and Stop
+	sched   *Scheduler
+
+	mu         sync.Mutex
+	gen        uint64 // bumped by every Apply; results of older runs are dropped
+	cfg        *config.Config
+	monitors   map[string]*monitorEntry
+	components []*componentEntry
+
+	ready atomic.Bool
+}
+
+type monitorEntry struct {
+	spec       config.MonitorSpec
+	mon        monitors.Monitor
+	state      monitorState
+	components []*componentEntry
+}
+
+type componentEntry struct {
+	spec  config.ComponentSpec
+	state ComponentState
+}
+
+// New returns an engine with no configuration; call Apply to start it.
+func New(opts Options) *Engine {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Sink == nil {
+		opts.Sink = LogSink{Logger: opts.Logger}
+	}
+	return &Engine{opts: opts, logger: opts.Logger.With("subsystem", "engine")}
+}
+
+// Apply builds the monitors and schedule of cfg (already validated) and
+// swaps them in: the new schedule is complete before the old one stops, so
+// a failing build leaves the old configuration running. Checks run with
+// contexts derived from ctx.
+func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
+	e.applyMu.Lock()
+	defer e.applyMu.Unlock()
+
+	deps := monitors.Deps{Logger: e.opts.Logger, Metrics: e.opts.MonitorMetrics}
+	entries := make(map[string]*monitorEntry, len(cfg.Monitors))
+	for _, spec := range cfg.Monitors {
+		m, err := monitors.New(spec, deps)
+		if err != nil {
+			return err
+		}
+		entries[spec.Name] = &monitorEntry{spec: spec, mon: m}
+	}
+
+	e.mu.Lock()
+	gen := e.gen + 1
+	e.mu.Unlock()
+	jobs := make([]Job, 0, len(cfg.Monitors))
+	for _, spec := range cfg.Monitors {
+		entry := entries[spec.Name]
+		jobs = append(jobs, Job{
+			Name:     spec.Name,
+			Interval: spec.Interval,
+			Cron:     spec.Cron,
+			Timeout:  spec.Timeout,
+			Run: func(ctx context.Context) {
+				r := entry.mon.Check(ctx)
+				e.observe(gen, spec.Name, r)
+			},
+		})
+	}
+	sched, err := NewScheduler(ctx, e.logger, e.opts.Metrics, jobs)
+	if err != nil {
+		return err
+	}
+
+	if e.sched != nil {
+		if err := waitStopped(e.sched.Stop(), stopTimeout); err != nil {
+			e.logger.Warn("previous schedule still running checks after reload", "err", err)
+		}
+	}
+
+	e.mu.Lock()
+	kept := 0
+	for name, entry := range entries {
+		if old, ok := e.monitors[name]; ok && old.spec.Fingerprint == entry.spec.Fingerprint {
+			entry.state = old.state
+			kept++
+		}
+	}
+	old := map[string]ComponentState{}
+	for _, c := range e.components {
+		old[c.spec.Name] = c.state
+	}
+	components := make([]*componentEntry, 0, len(cfg.Components))
+	for _, cs := range cfg.Components {
+		c := &componentEntry{spec: cs, state: old[cs.Name]}
+		components = append(components, c)
+		for _, name := range cs.Monitors {
+			entries[name].components = append(entries[name].components, c)
+		}
+	}
+	e.gen = gen
+	e.cfg = cfg
+	e.monitors = entries
+	e.components = components
+	e.mu.Unlock()
+
+	e.opts.MonitorMetrics.Init(cfg.Monitors)
+	e.opts.Metrics.init(cfg.Monitors)
+	e.sched = sched
+	sched.Start()
+	e.ready.Store(true)
+	e.logger.Info("schedule started", "monitors", sched.Len(), "components", len(components), "state_kept", kept)
+	return nil
+}
+
+// stopTimeout bounds how long a reload or shutdown waits for running checks;
+// checks have their own deadline below every interval, so this is a backstop.
+const stopTimeout = 30 * time.Second
+
+func waitStopped(done context.Context, limit time.Duration) error {
+	select {
+	case <-done.Done():
+		return nil
+	case <-time.After(limit):
+		return fmt.Errorf("checks still running after %s", limit)
+	}
+}
+
+// Stop stops scheduling and waits, up to limit, for running checks.
+func (e *Engine) Stop(limit time.Duration) error {
+	e.applyMu.Lock()
+	defer e.applyMu.Unlock()
+	e.ready.Store(false)
+	if e.sched == nil {
+		return nil
+	}
+	err := waitStopped(e.sched.Stop(), limit)
+	e.sched = nil
+	return err
+}
+
+// Ready reports whether a configuration is applied and scheduling.
+func (e *Engine) Ready() bool { return e.ready.Load() }
+
+// observe handles one check result: the monitor's state machine, then the
+// states of the components it belongs to.
+func (e *Engine) observe(gen uint64, name string, r monitors.Result) {
+	now := e.opts.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if gen != e.gen {
+		return // a run of a schedule that a reload replaced
+	}
+	m := e.monitors[name]
+	from := m.state.state
+	e.logger.Debug("check result", "monitor", name, "status", r.Status.String(), "latency", r.Latency, "reason", r.Reason)
+	if !m.state.observe(r, m.spec.FailuresBeforeDown, m.spec.SuccessesBeforeUp, now) {
+		return
+	}
+	attrs := []any{"monitor", name, "from", from.String(), "to", m.state.state.String(), "latency", r.Latency.Round(time.Millisecond)}
+	if r.Reason != "" {
+		attrs = append(attrs, "reason", r.Reason)
+	}
+	if r.Err != nil {
+		attrs = append(attrs, "err", r.Err)
+	}
+	e.logger.Info("monitor state changed", attrs...)
+
+	for _, c := range m.components {
+		members := make([]memberState, 0, len(c.spec.Monitors))
+		reasons := map[string]string{}
+		for _, mn := range c.spec.Monitors {
+			mm := e.monitors[mn]
+			members = append(members, memberState{status: mm.state.state, outage: mm.spec.Outage})
+			if mm.state.state == monitors.StatusDown || mm.state.state == monitors.StatusDegraded {
+				reasons[mn] = mm.state.last.Reason
+			}
+		}
+		next := aggregate(c.spec.Rule, c.spec.Quorum, members)
+		if next == c.state || next == ComponentUnknown {
+			continue
+		}
+		u := ComponentUpdate{Component: c.spec, From: c.state, To: next, At: now, Reasons: reasons}
+		c.state = next
+		e.opts.Sink.Desire(u)
+	}
+}
+
+// LogSink is the dry-run sink: it logs every change it would write.
+type LogSink struct{ Logger *slog.Logger }
+
+// Desire logs the change.
+func (s LogSink) Desire(u ComponentUpdate) {
+	s.Logger.Info("dry run: would update component",
+		"component", u.Component.Name, "cachet_id", u.Component.CachetID,
+		"from", u.From.String(), "to", u.To.String())
+}
