@@ -15,8 +15,12 @@ type TLSConfig struct {
 	CertFile           string `koanf:"cert_file"`
 	KeyFile            string `koanf:"key_file"`
 	ServerName         string `koanf:"server_name"`
-	// MinVersion is one of TLS10, TLS11, TLS12, TLS13 (blackbox's spelling).
+	// MinVersion is one of TLS10, TLS11, TLS12, TLS13 (blackbox's spelling);
+	// the default is TLS12, as Go's and blackbox's.
 	MinVersion string `koanf:"min_version"`
+	// MaxVersion caps the version offered, e.g. to check that a server still
+	// accepts TLS12; the default is Go's maximum (TLS13).
+	MaxVersion string `koanf:"max_version"`
 
 	built *tls.Config
 }
@@ -52,6 +56,16 @@ func (c *TLSConfig) compile() error {
 			return fmt.Errorf("min_version %q is not one of TLS10, TLS11, TLS12, TLS13", c.MinVersion)
 		}
 		cfg.MinVersion = v
+	}
+	if c.MaxVersion != "" {
+		v, ok := tlsVersions[c.MaxVersion]
+		if !ok {
+			return fmt.Errorf("max_version %q is not one of TLS10, TLS11, TLS12, TLS13", c.MaxVersion)
+		}
+		if v < cfg.MinVersion {
+			return fmt.Errorf("max_version %s is below min_version", c.MaxVersion)
+		}
+		cfg.MaxVersion = v
 	}
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
