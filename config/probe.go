@@ -69,8 +69,8 @@ func validateRegexp(p *problems, key, object string, r Regexp) {
 type ByteSize int64
 
 var sizeUnits = map[string]int64{
-	"":  1,
-	"B": 1,
+	"":   1,
+	"B":  1,
 	"KB": 1 << 10, "KIB": 1 << 10, "K": 1 << 10,
 	"MB": 1 << 20, "MIB": 1 << 20, "M": 1 << 20,
 	"GB": 1 << 30, "GIB": 1 << 30, "G": 1 << 30,
