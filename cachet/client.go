@@ -1,0 +1,413 @@
+package cachet
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+)
+
+// Defaults applied by New to zero-valued Options fields. They are exported
+// so that configuration code can show them.
+const (
+	DefaultTimeout      = 10 * time.Second
+	DefaultUserAgent    = "statussync"
+	DefaultMaxRetries   = 3
+	DefaultRetryWaitMin = 500 * time.Millisecond
+	DefaultRetryWaitMax = 10 * time.Second
+	// DefaultRateLimit (requests per second) with DefaultRateBurst keeps one
+	// client at most at 245 requests in any minute, under Cachet's default
+	// limit of 300 per minute per token user (reference §1.6).
+	DefaultRateLimit = 4.0
+	DefaultRateBurst = 5
+)
+
+// pageSize is the per_page the client asks for; Cachet clamps to 1-100.
+const pageSize = 100
+
+// maxPages bounds pagination so that a server that ignores "page" cannot
+// keep the client looping.
+const maxPages = 1000
+
+// maxResponseBytes bounds a response body.
+const maxResponseBytes = 16 << 20
+
+// Options configures a Client. Only BaseURL is required.
+type Options struct {
+	// BaseURL is the API base including any path prefix, for example
+	// "https://status.example.org/api" or "https://example.org/status/api".
+	BaseURL string
+	// Token is a Cachet 3 API key (a Sanctum token, "<id>|<secret>"), sent as
+	// "Authorization: Bearer". Empty means anonymous reads only.
+	Token string
+	// Timeout bounds each HTTP attempt; 0 means DefaultTimeout. The caller's
+	// context bounds the whole call, retries included.
+	Timeout time.Duration
+	// UserAgent is sent on every request; empty means DefaultUserAgent.
+	UserAgent string
+	// Registerer receives the client's metrics; nil disables them. Clients
+	// built again with the same Registerer share the collectors.
+	Registerer prometheus.Registerer
+	// Logger receives debug and warning records; nil discards them.
+	Logger *slog.Logger
+	// TLSConfig customises TLS, for example a private CA. nil uses Go's
+	// defaults, with certificate verification on.
+	TLSConfig *tls.Config
+	// MaxRetries is how many times a failed attempt may be retried;
+	// 0 means DefaultMaxRetries and a negative value disables retries.
+	MaxRetries int
+	// RetryWaitMin and RetryWaitMax bound the backoff between retries, and
+	// RetryWaitMax also caps a server's Retry-After; 0 means the defaults.
+	RetryWaitMin time.Duration
+	RetryWaitMax time.Duration
+	// RateLimit is the client-side request rate in requests per second and
+	// RateBurst the burst; 0 means DefaultRateLimit / DefaultRateBurst and a
+	// negative RateLimit disables client-side limiting. Cachet counts
+	// requests per token user, so replicas sharing a token share its limit.
+	RateLimit float64
+	RateBurst int
+	// Location is the time zone of the Cachet application (its APP_TIMEZONE),
+	// used to read the offset-less timestamps Cachet renders. nil means UTC.
+	Location *time.Location
+}
+
+// Client talks to one Cachet 3.x API. It is safe for concurrent use.
+type Client struct {
+	http       *resty.Client
+	base       string
+	token      string
+	log        *slog.Logger
+	metrics    *instrumentation
+	limiter    *rate.Limiter
+	maxRetries int
+	waitMin    time.Duration
+	waitMax    time.Duration
+	loc        *time.Location
+
+	pauseMu    sync.Mutex
+	pauseUntil time.Time
+}
+
+// New validates opts and builds a Client. It makes no request; call Ping
+// or Version to check connectivity.
+func New(opts Options) (*Client, error) {
+	base, err := normalizeBaseURL(opts.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if strings.ContainsFunc(opts.Token, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		// The token itself must not be echoed.
+		return nil, errors.New("cachet: token contains whitespace or control characters")
+	}
+	metrics, err := newInstrumentation(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("cachet: %w", err)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("component", "cachet")
+
+	c := &Client{
+		base:       base,
+		token:      opts.Token,
+		log:        logger,
+		metrics:    metrics,
+		maxRetries: orDefault(opts.MaxRetries, DefaultMaxRetries),
+		waitMin:    orDefault(opts.RetryWaitMin, DefaultRetryWaitMin),
+		waitMax:    orDefault(opts.RetryWaitMax, DefaultRetryWaitMax),
+		loc:        opts.Location,
+	}
+	if c.maxRetries < 0 {
+		c.maxRetries = 0
+	}
+	if c.waitMax < c.waitMin {
+		c.waitMax = c.waitMin
+	}
+	if c.loc == nil {
+		c.loc = time.UTC
+	}
+	if opts.RateLimit >= 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(orDefault(opts.RateLimit, DefaultRateLimit)), max(orDefault(opts.RateBurst, DefaultRateBurst), 1))
+	}
+
+	hc := resty.New().
+		SetTimeout(orDefault(opts.Timeout, DefaultTimeout)).
+		SetHeader("Accept", "application/json").
+		SetHeader("User-Agent", orDefault(opts.UserAgent, DefaultUserAgent)).
+		SetResponseBodyLimit(maxResponseBytes).
+		SetLogger(restyLogger{log: logger, redact: c.redact}).
+		// A redirect would turn a PUT into a GET or send the token to
+		// another origin; surface it as an error instead.
+		SetRedirectPolicy(resty.RedirectPolicyFunc(func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}))
+	if opts.TLSConfig != nil {
+		hc.SetTLSClientConfig(opts.TLSConfig.Clone())
+	}
+	if opts.Token != "" {
+		hc.SetAuthScheme("Bearer").SetAuthToken(opts.Token)
+	}
+	c.http = hc
+
+	if opts.Token != "" && strings.HasPrefix(base, "http://") && !isLoopback(base) {
+		logger.Warn("cachet base url uses plain http, the api token travels unencrypted", "base_url", base)
+	}
+	return c, nil
+}
+
+// BaseURL returns the normalised API base URL the client talks to.
+func (c *Client) BaseURL() string { return c.base }
+
+func normalizeBaseURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", errors.New("cachet: base url is empty")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("cachet: parse base url: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("cachet: base url %q: scheme must be http or https", u.Redacted())
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("cachet: base url %q: missing host", u.Redacted())
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("cachet: base url %q: must not contain credentials", u.Redacted())
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("cachet: base url %q: must not contain a query or fragment", u.Redacted())
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+func isLoopback(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// redact removes the token from text that came from the server.
+func (c *Client) redact(s string) string {
+	if c.token == "" {
+		return s
+	}
+	s = strings.ReplaceAll(s, c.token, "<redacted>")
+	if _, secret, ok := strings.Cut(c.token, "|"); ok && len(secret) >= 8 {
+		s = strings.ReplaceAll(s, secret, "<redacted>")
+	}
+	return s
+}
+
+// apiRequest is one logical call; do may send it several times.
+type apiRequest struct {
+	op     operation
+	method string
+	path   string // relative to the base URL, starting with "/"
+	query  url.Values
+	body   []byte // JSON, nil for none
+}
+
+// do sends req with rate limiting and retries and returns the body of the
+// 2xx response. Failures are *APIError for non-2xx responses, or a wrapped
+// transport or context error.
+func (c *Client) do(ctx context.Context, req apiRequest) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		if err := c.wait(ctx); err != nil {
+			return nil, fmt.Errorf("cachet: %s: wait for rate limit: %w", req.op.name, err)
+		}
+		status, header, body, err := c.send(ctx, req)
+		if err == nil && status >= 200 && status < 300 {
+			return body, nil
+		}
+
+		var failure error
+		var retryAfter time.Duration
+		if err != nil {
+			failure = fmt.Errorf("cachet: %s: %w", req.op.name, err)
+		} else {
+			apiErr := newAPIError(req.op, req.method, req.path, status, header, body, c.redact)
+			failure, retryAfter = apiErr, apiErr.RetryAfter
+		}
+		if attempt >= c.maxRetries || ctx.Err() != nil || !retryDecision(req.op, status, err) {
+			return nil, failure
+		}
+		wait := backoff(attempt+1, c.waitMin, c.waitMax, retryAfter)
+		if status == http.StatusTooManyRequests {
+			c.pause(wait)
+		}
+		c.log.Warn("retrying cachet request",
+			"operation", req.op.name, "attempt", attempt+1, "wait", wait, "status", status, "err", failure)
+		if err := sleepCtx(ctx, wait); err != nil {
+			return nil, fmt.Errorf("%w (retry abandoned: %w)", failure, err)
+		}
+	}
+}
+
+// send performs one HTTP attempt. status is 0 when no response arrived.
+func (c *Client) send(ctx context.Context, req apiRequest) (status int, header http.Header, body []byte, err error) {
+	r := c.http.R().SetContext(ctx)
+	if len(req.query) > 0 {
+		r.SetQueryParamsFromValues(req.query)
+	}
+	if req.body != nil {
+		r.SetHeader("Content-Type", "application/json").SetBody(req.body)
+	}
+	start := time.Now()
+	resp, err := r.Execute(req.method, c.base+req.path)
+	elapsed := time.Since(start)
+	if err != nil {
+		c.metrics.observe(req.op, 0, elapsed)
+		c.log.Debug("cachet request failed",
+			"operation", req.op.name, "method", req.method, "path", req.path, "duration", elapsed, "err", err)
+		return 0, nil, nil, err
+	}
+	status = resp.StatusCode()
+	c.metrics.observe(req.op, status, elapsed)
+	c.log.Debug("cachet request",
+		"operation", req.op.name, "method", req.method, "path", req.path, "status", status, "duration", elapsed)
+	return status, resp.Header(), resp.Body(), nil
+}
+
+// wait blocks until a 429 pause has passed and the rate limiter allows one
+// more request.
+func (c *Client) wait(ctx context.Context) error {
+	c.pauseMu.Lock()
+	until := c.pauseUntil
+	c.pauseMu.Unlock()
+	if d := time.Until(until); d > 0 {
+		if err := sleepCtx(ctx, d); err != nil {
+			return err
+		}
+	}
+	if c.limiter == nil {
+		return ctx.Err()
+	}
+	return c.limiter.Wait(ctx)
+}
+
+// pause holds back every request of this client for d after a 429: Cachet's
+// limit is per token user, so the other callers would be refused too.
+func (c *Client) pause(d time.Duration) {
+	c.pauseMu.Lock()
+	defer c.pauseMu.Unlock()
+	if until := time.Now().Add(d); until.After(c.pauseUntil) {
+		c.pauseUntil = until
+	}
+}
+
+// get fetches a single resource.
+func (c *Client) get(ctx context.Context, op operation, path string, query url.Values) (document, error) {
+	body, err := c.do(ctx, apiRequest{op: op, method: http.MethodGet, path: path, query: query})
+	if err != nil {
+		return document{}, err
+	}
+	return c.decodeSingle(op, body)
+}
+
+// write sends a JSON body and decodes the single resource Cachet returns.
+func (c *Client) write(ctx context.Context, op operation, method, path string, body []byte) (document, error) {
+	raw, err := c.do(ctx, apiRequest{op: op, method: method, path: path, body: body})
+	if err != nil {
+		return document{}, err
+	}
+	return c.decodeSingle(op, raw)
+}
+
+func (c *Client) decodeSingle(op operation, body []byte) (document, error) {
+	doc, err := decodeDocument(body)
+	if err != nil {
+		return document{}, fmt.Errorf("cachet: %s: %w", op.name, err)
+	}
+	if len(doc.Data) != 1 {
+		return document{}, fmt.Errorf("cachet: %s: expected one resource, got %d", op.name, len(doc.Data))
+	}
+	return doc, nil
+}
+
+// list fetches every page of a collection and calls each per page.
+// Following links.next verbatim is avoided on purpose: Laravel builds it
+// from the request's host and scheme (wrong behind some proxies, which
+// would send the token elsewhere) and drops the other query parameters
+// (filters, per_page). The link only tells whether, and which, page comes
+// next.
+func (c *Client) list(ctx context.Context, op operation, path string, query url.Values, each func(document) error) error {
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	q.Set("per_page", strconv.Itoa(pageSize))
+	page := 1
+	for range maxPages {
+		q.Set("page", strconv.Itoa(page))
+		body, err := c.do(ctx, apiRequest{op: op, method: http.MethodGet, path: path, query: q})
+		if err != nil {
+			return err
+		}
+		doc, err := decodeDocument(body)
+		if err != nil {
+			return fmt.Errorf("cachet: %s: page %d: %w", op.name, page, err)
+		}
+		if err := each(doc); err != nil {
+			return fmt.Errorf("cachet: %s: page %d: %w", op.name, page, err)
+		}
+		if !doc.HasNext || len(doc.Data) == 0 {
+			return nil
+		}
+		if doc.NextPage > page {
+			page = doc.NextPage
+		} else {
+			page++
+		}
+	}
+	return fmt.Errorf("cachet: %s: more than %d pages", op.name, maxPages)
+}
+
+// restyLogger forwards resty's own diagnostics to slog at debug level.
+// resty is never put in debug mode, so these records carry no headers.
+type restyLogger struct {
+	log    *slog.Logger
+	redact func(string) string
+}
+
+func (l restyLogger) Errorf(format string, v ...any) {
+	l.log.Debug("resty error", "detail", l.redact(fmt.Sprintf(format, v...)))
+}
+
+func (l restyLogger) Warnf(format string, v ...any) {
+	l.log.Debug("resty warning", "detail", l.redact(fmt.Sprintf(format, v...)))
+}
+
+func (l restyLogger) Debugf(format string, v ...any) {
+	l.log.Debug("resty debug", "detail", l.redact(fmt.Sprintf(format, v...)))
+}

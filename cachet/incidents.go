@@ -1,0 +1,444 @@
+package cachet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Incident is a Cachet incident (reference §3.4).
+type Incident struct {
+	ID      int
+	GUID    string
+	Name    string
+	Message string
+	// Status is the incident's canonical status, which Cachet keeps equal to
+	// the status of its newest update.
+	Status  IncidentStatus
+	Visible Visibility
+	// Stickied pins the incident to the top of the page.
+	Stickied bool
+	// Notifications reports whether subscribers were e-mailed.
+	Notifications bool
+	// OccurredAt is zero when the incident was created without occurred_at.
+	OccurredAt time.Time
+	// PublishedAt is when the incident became (or becomes) public.
+	PublishedAt time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	// Components are the impacted components, filled by ListIncidents and
+	// GetIncident (which ask for them).
+	Components []AffectedComponent
+	// Meta is the incident's metadata, present when it was requested.
+	Meta map[string]string
+}
+
+// AffectedComponent is a component impacted by an incident or a
+// maintenance window, with the status it shows while the incident is open
+// or the window runs.
+type AffectedComponent struct {
+	ID int
+	// Status is 0 when the server did not report it. In listings Cachet
+	// includes each component once per page, so when two incidents on the
+	// same page impact one component, Status may show the other incident's
+	// impact [INF: JSON:API deduplication of "included"]; GetIncident is
+	// exact.
+	Status ComponentStatus
+}
+
+// Affects reports whether the incident impacts component id.
+func (in Incident) Affects(id int) bool {
+	return slices.ContainsFunc(in.Components, func(a AffectedComponent) bool { return a.ID == id })
+}
+
+type incidentAttributes struct {
+	GUID          string          `json:"guid"`
+	Name          string          `json:"name"`
+	Message       string          `json:"message"`
+	Status        IncidentStatus  `json:"status"`
+	Visible       Visibility      `json:"visible"`
+	Stickied      flexBool        `json:"stickied"`
+	Notifications flexBool        `json:"notifications"`
+	Occurred      wireTime        `json:"occurred"`
+	OccurredAt    wireTime        `json:"occurred_at"`
+	Published     wireTime        `json:"published"`
+	PublishedAt   wireTime        `json:"published_at"`
+	Created       wireTime        `json:"created"`
+	CreatedAt     wireTime        `json:"created_at"`
+	Updated       wireTime        `json:"updated"`
+	UpdatedAt     wireTime        `json:"updated_at"`
+	Meta          metaMap         `json:"meta"`
+	Components    json.RawMessage `json:"components"`
+}
+
+// pivotAttributes reads the impact Cachet attaches to a component embedded
+// under an incident or a schedule.
+type pivotAttributes struct {
+	ID    flexInt `json:"id"`
+	Pivot struct {
+		ComponentStatus ComponentStatus `json:"component_status"`
+	} `json:"pivot"`
+	ComponentStatus ComponentStatus `json:"component_status"`
+}
+
+// affectedComponents resolves the "components" relationship of r against
+// the included resources, or, for flat shapes, reads an embedded array.
+func affectedComponents(r resource, included map[resourceKey]resource, embedded json.RawMessage) []AffectedComponent {
+	var out []AffectedComponent
+	if ids, ok := r.relatedIDs("components"); ok {
+		for _, id := range ids {
+			a := AffectedComponent{ID: id}
+			if inc, ok := included[resourceKey{"components", id}]; ok {
+				var p pivotAttributes
+				if json.Unmarshal(inc.Attributes, &p) == nil {
+					a.Status = p.Pivot.ComponentStatus
+				}
+			}
+			out = append(out, a)
+		}
+		return out
+	}
+	var rows []pivotAttributes
+	if len(embedded) > 0 && json.Unmarshal(embedded, &rows) == nil {
+		for _, p := range rows {
+			st := p.Pivot.ComponentStatus
+			if st == 0 {
+				st = p.ComponentStatus
+			}
+			out = append(out, AffectedComponent{ID: int(p.ID), Status: st})
+		}
+	}
+	return out
+}
+
+func (c *Client) decodeIncident(r resource, included map[resourceKey]resource) (Incident, error) {
+	var a incidentAttributes
+	if err := json.Unmarshal(r.Attributes, &a); err != nil {
+		return Incident{}, fmt.Errorf("decode incident %d: %w", r.ID, err)
+	}
+	return Incident{
+		ID:            r.ID,
+		GUID:          a.GUID,
+		Name:          a.Name,
+		Message:       a.Message,
+		Status:        a.Status,
+		Visible:       a.Visible,
+		Stickied:      bool(a.Stickied),
+		Notifications: bool(a.Notifications),
+		OccurredAt:    c.time(a.Occurred.orTime(a.OccurredAt)),
+		PublishedAt:   c.time(a.Published.orTime(a.PublishedAt)),
+		CreatedAt:     c.time(a.Created.orTime(a.CreatedAt)),
+		UpdatedAt:     c.time(a.Updated.orTime(a.UpdatedAt)),
+		Components:    affectedComponents(r, included, a.Components),
+		Meta:          a.Meta,
+	}, nil
+}
+
+// IncidentFilter narrows ListIncidents. The zero value lists every
+// incident the token can see.
+type IncidentFilter struct {
+	// Statuses keeps incidents with one of these statuses
+	// (filter[status]=0,1,2,3). UnresolvedIncidentStatuses lists the open ones.
+	Statuses []IncidentStatus
+	// ComponentID keeps incidents that impact this component. Cachet has no
+	// such filter, so the client asks for the components of every incident
+	// and filters itself.
+	ComponentID int
+	// Meta keeps incidents whose metadata has every key with the value
+	// (filter[meta][key]=value). Use non-numeric, non-boolean values. A
+	// Cachet older than metadata filtering answers 400, which callers can
+	// detect with IsStatus(err, http.StatusBadRequest).
+	Meta map[string]string
+	// Name is a partial match on the name (filter[name]).
+	Name string
+	// IncludeMeta asks for metadata so that Incident.Meta is set; implied by
+	// a non-empty Meta.
+	IncludeMeta bool
+}
+
+func (f IncidentFilter) query() url.Values {
+	q := url.Values{}
+	if len(f.Statuses) > 0 {
+		q.Set("filter[status]", joinInts(f.Statuses))
+	}
+	if f.Name != "" {
+		q.Set("filter[name]", f.Name)
+	}
+	setMetaFilter(q, f.Meta)
+	include := []string{"components"}
+	if f.IncludeMeta || len(f.Meta) > 0 {
+		include = append(include, "meta")
+	}
+	q.Set("include", strings.Join(include, ","))
+	return q
+}
+
+// match re-checks on the client what the server was asked to filter, so
+// that a server that ignores a filter cannot hand back the wrong incident,
+// and applies the component filter Cachet lacks.
+func (f IncidentFilter) match(in Incident) bool {
+	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, in.Status) {
+		return false
+	}
+	if f.ComponentID != 0 && !in.Affects(f.ComponentID) {
+		return false
+	}
+	if in.Meta != nil {
+		for k, v := range f.Meta {
+			if in.Meta[k] != v {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ListIncidents returns the incidents matching f, newest first (Cachet's
+// default order), following every page.
+func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter) ([]Incident, error) {
+	var out []Incident
+	err := c.list(ctx, opListIncidents, "/incidents", f.query(), func(doc document) error {
+		for _, r := range doc.Data {
+			in, err := c.decodeIncident(r, doc.Included)
+			if err != nil {
+				return err
+			}
+			if f.match(in) {
+				out = append(out, in)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GetIncident returns one incident with its impacted components and
+// metadata.
+func (c *Client) GetIncident(ctx context.Context, id int) (Incident, error) {
+	q := url.Values{"include": {"components,meta"}}
+	doc, err := c.get(ctx, opGetIncident, "/incidents/"+strconv.Itoa(id), q)
+	if err != nil {
+		return Incident{}, err
+	}
+	return c.singleIncident(opGetIncident, doc)
+}
+
+func (c *Client) singleIncident(op operation, doc document) (Incident, error) {
+	in, err := c.decodeIncident(doc.Data[0], doc.Included)
+	if err != nil {
+		return Incident{}, fmt.Errorf("cachet: %s: %w", op.name, err)
+	}
+	return in, nil
+}
+
+// IncidentCreate is the body of CreateIncident.
+type IncidentCreate struct {
+	// Name (at most 255 characters) and Message (Markdown) are required.
+	Name    string
+	Message string
+	Status  IncidentStatus
+	// Visible is always sent. Only a VisibilityGuest incident is public and
+	// raises its components' effective status; the zero value,
+	// VisibilityAuthenticated, is seen by logged-in users only.
+	Visible       Visibility
+	Stickied      bool
+	Notifications bool
+	// OccurredAt is sent when set. Cachet stores null when it is omitted.
+	OccurredAt time.Time
+	// PublishedAt, when set in the future, embargoes the incident until then.
+	PublishedAt time.Time
+	// Components are the impacts; they can only be set at creation. Cachet
+	// never changes a component's baseline status because of an incident.
+	Components []AffectedComponent
+	// Meta marks the incident, for example so that statussync can find its
+	// own open incident again after a restart.
+	Meta map[string]string
+}
+
+type componentImpact struct {
+	ID     int             `json:"id"`
+	Status ComponentStatus `json:"status"`
+}
+
+type incidentBody struct {
+	Name          string            `json:"name,omitempty"`
+	Status        *IncidentStatus   `json:"status,omitempty"`
+	Message       string            `json:"message,omitempty"`
+	Visible       *bool             `json:"visible,omitempty"`
+	Stickied      *bool             `json:"stickied,omitempty"`
+	Notifications *bool             `json:"notifications,omitempty"`
+	OccurredAt    string            `json:"occurred_at,omitempty"`
+	PublishedAt   string            `json:"published_at,omitempty"`
+	Components    []componentImpact `json:"components,omitempty"`
+	Meta          map[string]string `json:"meta,omitempty"`
+}
+
+// formatTime renders a time as RFC 3339 with its offset, which Cachet
+// converts to its app time zone (reference §2.4). Zero is "".
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339)
+}
+
+func visibleBool(v Visibility) (bool, error) {
+	switch v {
+	case VisibilityGuest:
+		return true, nil
+	case VisibilityAuthenticated:
+		return false, nil
+	default:
+		return false, fmt.Errorf("visibility %s cannot be set on an incident through the api", v)
+	}
+}
+
+// buildIncidentCreate renders the JSON body of POST /incidents.
+func buildIncidentCreate(in IncidentCreate) ([]byte, error) {
+	if strings.TrimSpace(in.Name) == "" {
+		return nil, errors.New("name is required")
+	}
+	if strings.TrimSpace(in.Message) == "" {
+		return nil, errors.New("message is required")
+	}
+	if !in.Status.Valid() {
+		return nil, fmt.Errorf("invalid incident status %d", int(in.Status))
+	}
+	visible, err := visibleBool(in.Visible)
+	if err != nil {
+		return nil, err
+	}
+	b := incidentBody{
+		Name:          in.Name,
+		Status:        &in.Status,
+		Message:       in.Message,
+		Visible:       &visible,
+		Stickied:      &in.Stickied,
+		Notifications: &in.Notifications,
+		OccurredAt:    formatTime(in.OccurredAt),
+		PublishedAt:   formatTime(in.PublishedAt),
+		Meta:          in.Meta,
+	}
+	seen := map[int]bool{}
+	for _, a := range in.Components {
+		if a.ID <= 0 {
+			return nil, fmt.Errorf("invalid component id %d", a.ID)
+		}
+		if seen[a.ID] {
+			return nil, fmt.Errorf("component %d listed twice", a.ID)
+		}
+		seen[a.ID] = true
+		if !a.Status.Valid() {
+			return nil, fmt.Errorf("component %d: invalid component status %d", a.ID, int(a.Status))
+		}
+		b.Components = append(b.Components, componentImpact(a))
+	}
+	return json.Marshal(b)
+}
+
+// CreateIncident creates an incident (ability incidents.manage). See
+// package documentation for why a failed create is retried only when
+// Cachet cannot have processed it.
+func (c *Client) CreateIncident(ctx context.Context, in IncidentCreate) (Incident, error) {
+	body, err := buildIncidentCreate(in)
+	if err != nil {
+		return Incident{}, fmt.Errorf("cachet: %s: %w", opCreateIncident.name, err)
+	}
+	doc, err := c.write(ctx, opCreateIncident, http.MethodPost, "/incidents", body)
+	if err != nil {
+		return Incident{}, err
+	}
+	inc, err := c.singleIncident(opCreateIncident, doc)
+	if err != nil {
+		return Incident{}, err
+	}
+	if len(inc.Components) == 0 && len(in.Components) > 0 {
+		// The create response does not include relationships.
+		inc.Components = append([]AffectedComponent(nil), in.Components...)
+	}
+	if inc.Meta == nil && len(in.Meta) > 0 {
+		inc.Meta = in.Meta
+	}
+	return inc, nil
+}
+
+// IncidentPatch is a partial update of an incident; nil fields are left
+// alone. Impacted components cannot be changed after creation. Prefer
+// CreateIncidentUpdate to change the status: Cachet re-syncs the status to
+// the newest update, and an update leaves a visible trace on the page.
+type IncidentPatch struct {
+	Name          *string
+	Message       *string
+	Status        *IncidentStatus
+	Visible       *Visibility
+	Stickied      *bool
+	Notifications *bool
+	OccurredAt    *time.Time
+	PublishedAt   *time.Time
+	// Meta, when non-nil, replaces the incident's whole metadata set.
+	Meta map[string]string
+}
+
+// buildIncidentUpdate renders the JSON body of PUT /incidents/{id}.
+func buildIncidentUpdate(p IncidentPatch) ([]byte, error) {
+	var b incidentBody
+	if p.Name != nil {
+		b.Name = *p.Name
+	}
+	if p.Message != nil {
+		b.Message = *p.Message
+	}
+	if p.Status != nil {
+		if !p.Status.Valid() {
+			return nil, fmt.Errorf("invalid incident status %d", int(*p.Status))
+		}
+		b.Status = p.Status
+	}
+	if p.Visible != nil {
+		v, err := visibleBool(*p.Visible)
+		if err != nil {
+			return nil, err
+		}
+		b.Visible = &v
+	}
+	b.Stickied = p.Stickied
+	b.Notifications = p.Notifications
+	if p.OccurredAt != nil {
+		b.OccurredAt = formatTime(*p.OccurredAt)
+	}
+	if p.PublishedAt != nil {
+		b.PublishedAt = formatTime(*p.PublishedAt)
+	}
+	b.Meta = p.Meta
+	out, err := json.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	if string(out) == "{}" {
+		return nil, errors.New("nothing to update")
+	}
+	return out, nil
+}
+
+// UpdateIncident applies p to incident id (ability incidents.manage).
+func (c *Client) UpdateIncident(ctx context.Context, id int, p IncidentPatch) (Incident, error) {
+	body, err := buildIncidentUpdate(p)
+	if err != nil {
+		return Incident{}, fmt.Errorf("cachet: %s %d: %w", opUpdateIncident.name, id, err)
+	}
+	doc, err := c.write(ctx, opUpdateIncident, http.MethodPut, "/incidents/"+strconv.Itoa(id), body)
+	if err != nil {
+		return Incident{}, err
+	}
+	return c.singleIncident(opUpdateIncident, doc)
+}
