@@ -116,12 +116,12 @@ func KindOf(err error) ErrorKind {
 // Matching is on the exact text first, then on a fragment, so that small
 // wording changes still land in the right kind.
 var exactKinds = map[string]ErrorKind{
-	"Invalid authentication, incorrect auth-id or auth-password.":                      KindAuth,
+	"Invalid authentication, incorrect auth-id or auth-password.":                    KindAuth,
 	"Invalid authentication, incorrect sub-auth-id, sub-auth-user or auth-password.": KindAuth,
-	"Invalid authentication, incorrect user ID or password.":                           KindAuth,
-	"You don't have permission to do that.":                                            KindPermission,
-	"Invalid id param.":                                                                KindNotFound,
-	"Invalid monitoring check.":                                                        KindNotFound,
+	"Invalid authentication, incorrect user ID or password.":                         KindAuth,
+	"You don't have permission to do that.":                                          KindPermission,
+	"Invalid id param.":                                                              KindNotFound,
+	"Invalid monitoring check.":                                                      KindNotFound,
 }
 
 // kindFromDescription maps a ClouDNS failure text to a kind.
