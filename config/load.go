@@ -83,7 +83,6 @@ func Load(path string, environ []string) (*Config, error) {
 		TagName: "koanf",
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(
 			durationHook,
-			mapstructure.StringToTimeDurationHookFunc(),
 			mapstructure.TextUnmarshallerHookFunc(),
 		),
 		// Environment values are strings; weak typing turns "5" into 5
@@ -114,11 +113,19 @@ func Load(path string, environ []string) (*Config, error) {
 	return cfg, nil
 }
 
-// durationHook rejects bare numbers for durations: YAML `timeout: 10` would
-// otherwise decode as 10ns, a silent and dangerous misreading.
+// durationHook parses durations, quoting a bad value in its error, and
+// rejects bare numbers: YAML `timeout: 10` would otherwise decode as 10ns, a
+// silent and dangerous misreading.
 func durationHook(from, to reflect.Type, data any) (any, error) {
 	if to != reflect.TypeOf(time.Duration(0)) || from == to {
 		return data, nil
+	}
+	if str, ok := data.(string); ok {
+		d, err := time.ParseDuration(str)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a duration, e.g. 30s, 5m or 1h30m", str)
+		}
+		return d, nil
 	}
 	switch from.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/statussync/statussync/config"
+	"github.com/statussync/statussync/monitors"
 )
 
 // runCheck loads and validates the configuration and prints a one-line
@@ -24,6 +25,21 @@ func runCheck(args, environ []string, stdout, stderr io.Writer) int {
 		_, _ = fmt.Fprintf(stderr, "configuration is invalid (%d problems):\n", len(problems))
 		for _, p := range problems {
 			_, _ = fmt.Fprintf(stderr, "  %v\n", p)
+		}
+		return exitError
+	}
+	// Build every monitor too (no network), so that whatever `run` would
+	// refuse at start, `check` refuses first.
+	var buildErrs []error
+	for _, spec := range cfg.Monitors {
+		if _, err := monitors.New(spec, monitors.Deps{}); err != nil {
+			buildErrs = append(buildErrs, err)
+		}
+	}
+	if len(buildErrs) > 0 {
+		_, _ = fmt.Fprintf(stderr, "configuration is invalid (%d problems):\n", len(buildErrs))
+		for _, e := range buildErrs {
+			_, _ = fmt.Fprintf(stderr, "  %v\n", e)
 		}
 		return exitError
 	}
