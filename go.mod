@@ -34,4 +34,7 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	k8s.io/api v0.34.13 // indirect
+	k8s.io/apimachinery v0.34.13 // indirect
+	k8s.io/client-go v0.34.13 // indirect
 )
