@@ -25,6 +25,7 @@ type Config struct {
 	Defaults   MonitorDefaults `koanf:"defaults"`
 	Monitors   []MonitorSpec   `koanf:"monitors"`
 	Components []ComponentSpec `koanf:"components"`
+	HA         HAConfig        `koanf:"ha"`
 
 	// Checksum identifies the loaded configuration (file, environment and
 	// secret files); a reload with an unchanged checksum is skipped.

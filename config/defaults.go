@@ -20,6 +20,13 @@ func Default() *Config {
 			// account runs from the same address.
 			RateLimit: 5,
 		},
+		// client-go's leader election defaults.
+		HA: HAConfig{
+			LeaseName:     "statussync",
+			LeaseDuration: 15 * time.Second,
+			RenewDeadline: 10 * time.Second,
+			RetryPeriod:   2 * time.Second,
+		},
 		Defaults: MonitorDefaults{
 			Interval:           60 * time.Second,
 			Timeout:            10 * time.Second,

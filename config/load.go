@@ -99,7 +99,7 @@ func Load(path string, environ []string) (*Config, error) {
 	var semantic problems
 	cfg.readSecretFiles(&semantic, sum)
 	cfg.applyDefaults()
-	cfg.validate(&semantic)
+	cfg.validate(&semantic, environ)
 	for _, e := range semantic.errs {
 		if !coveredBy(e.(*Problem).Path, p.errs[:reported]) {
 			p.errs = append(p.errs, e)

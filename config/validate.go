@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -28,11 +29,12 @@ var reservedLabels = []string{"monitor", "kind", "phase", "result", "le", "quant
 func (c *Config) Validate() error {
 	var p problems
 	c.applyDefaults()
-	c.validate(&p)
+	c.validate(&p, os.Environ())
 	return p.err()
 }
 
-func (c *Config) validate(p *problems) {
+func (c *Config) validate(p *problems, environ []string) {
+	c.HA.validate(p, environ)
 	c.validateCachet(p)
 	c.validateCloudNS(p)
 	c.validateDefaults(p)

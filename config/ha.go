@@ -1,0 +1,78 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"time"
+)
+
+// HAConfig runs statussync as several replicas with one writer, elected
+// through a coordination.k8s.io/v1 Lease. Every replica probes and serves
+// metrics; only the leader reconciles Cachet and polls ClouDNS.
+type HAConfig struct {
+	Enabled   bool   `koanf:"enabled"`
+	LeaseName string `koanf:"lease_name"`
+	// LeaseNamespace defaults to the pod's own namespace, read from the
+	// service account mount.
+	LeaseNamespace string `koanf:"lease_namespace"`
+	// Identity defaults to $POD_NAME, else the host name.
+	Identity      string        `koanf:"identity"`
+	LeaseDuration time.Duration `koanf:"lease_duration"`
+	RenewDeadline time.Duration `koanf:"renew_deadline"`
+	RetryPeriod   time.Duration `koanf:"retry_period"`
+	// Kubeconfig is for running outside a cluster; in a pod the service
+	// account is used.
+	Kubeconfig string `koanf:"kubeconfig"`
+}
+
+// serviceAccountNamespace is where a pod finds its namespace.
+var serviceAccountNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// jitterFactor is client-go leaderelection's JitterFactor: the renew
+// deadline must exceed it times the retry period.
+const jitterFactor = 1.2
+
+func (h *HAConfig) validate(p *problems, environ []string) {
+	if !h.Enabled {
+		return
+	}
+	if h.LeaseName == "" {
+		p.add("ha.lease_name", "", "is required")
+	}
+	if h.LeaseNamespace == "" {
+		data, err := os.ReadFile(serviceAccountNamespace)
+		if err != nil || strings.TrimSpace(string(data)) == "" {
+			p.add("ha.lease_namespace", "", "not set, and not running in a pod (%s unreadable)", serviceAccountNamespace)
+		} else {
+			h.LeaseNamespace = strings.TrimSpace(string(data))
+		}
+	}
+	if h.Identity == "" {
+		for _, kv := range environ {
+			if v, ok := strings.CutPrefix(kv, "POD_NAME="); ok && v != "" {
+				h.Identity = v
+			}
+		}
+	}
+	if h.Identity == "" {
+		if host, err := os.Hostname(); err == nil {
+			h.Identity = host
+		}
+	}
+	if h.Identity == "" {
+		p.add("ha.identity", "", "not set, and neither POD_NAME nor the host name is available")
+	}
+	switch {
+	case h.RetryPeriod <= 0:
+		p.add("ha.retry_period", "", "must be positive")
+	case float64(h.RenewDeadline) <= jitterFactor*float64(h.RetryPeriod):
+		p.add("ha.renew_deadline", "", "%v must be more than %v times retry_period %v", h.RenewDeadline, jitterFactor, h.RetryPeriod)
+	case h.LeaseDuration <= h.RenewDeadline:
+		p.add("ha.lease_duration", "", "%v must be more than renew_deadline %v", h.LeaseDuration, h.RenewDeadline)
+	}
+	if h.Kubeconfig != "" {
+		if _, err := os.Stat(h.Kubeconfig); err != nil {
+			p.add("ha.kubeconfig", "", "%v", unwrapPathError(err))
+		}
+	}
+}
