@@ -44,8 +44,9 @@ type DNSProbe struct {
 type RRValidator struct {
 	// FailIfMatchesRegexp fails when any record matches any regexp.
 	FailIfMatchesRegexp []Regexp `koanf:"fail_if_matches_regexp"`
-	// FailIfAllMatchRegexp fails when every record matches every regexp
-	// (so also when there is no record, as blackbox).
+	// FailIfAllMatchRegexp, despite its name, fails unless every record
+	// matches every regexp; no record passes. This is blackbox's behaviour
+	// (its PR #552: "pass if all records match"), kept so verdicts agree.
 	FailIfAllMatchRegexp []Regexp `koanf:"fail_if_all_match_regexp"`
 	// FailIfNotMatchesRegexp fails when any record fails to match any
 	// regexp, or there is no record.

@@ -47,8 +47,14 @@ type Result struct {
 	Reason string
 	// Err is the underlying error, for logs; it may name internal addresses.
 	Err error
-	// Details are for `statussync probe` and debug logs.
+	// Details are for `statussync probe` and debug logs, in reading order:
+	// what was probed, phase timings, what came back, certificates, then
+	// the assertion that failed and the error.
 	Details []Detail
+
+	// sample holds the kind's probe metrics (blackbox's probe_* gauges),
+	// recorded by the instrumented wrapper.
+	sample *sample
 }
 
 // Monitor checks one thing. Check must honour ctx's deadline, which is the
@@ -60,7 +66,8 @@ type Monitor interface {
 // Deps are the shared things a monitor may need, built once per process
 // (or per configuration, for pollers) and passed to every constructor.
 type Deps struct {
-	Logger  *slog.Logger
+	Logger *slog.Logger
+	// Metrics receives every check's metrics; nil records none.
 	Metrics *Metrics
 }
 
@@ -98,6 +105,7 @@ func (m *instrumented) Check(ctx context.Context) Result {
 	if r.Status == StatusUp && m.spec.DegradedLatency > 0 && r.Latency > m.spec.DegradedLatency {
 		r.Status = StatusDegraded
 		r.Reason = fmt.Sprintf("slow: %s over %s", r.Latency.Round(time.Millisecond), m.spec.DegradedLatency)
+		r.Details = append(r.Details, Detail{Key: "degraded", Value: r.Reason})
 	}
 	m.metrics.observe(m.spec, r, time.Since(start))
 	return r

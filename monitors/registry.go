@@ -9,5 +9,7 @@ type constructor func(spec config.MonitorSpec, deps Deps) (Monitor, error)
 // explicit map, not init() self-registration, so the set of kinds is visible
 // in one place and a test keeps it equal to config.Kinds.
 var registry = map[string]constructor{
-	"tcp": newTCPMonitor,
+	"dns":  newDNSMonitor,
+	"http": newHTTPMonitor,
+	"tcp":  newTCPMonitor,
 }

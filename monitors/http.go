@@ -1,0 +1,657 @@
+package monitors
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptrace"
+	"net/textproto"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/statussync/statussync/config"
+)
+
+// httpMonitor checks an HTTP(S) endpoint as blackbox_exporter's http
+// prober does. Every check builds its own transport with keep-alives off,
+// so timings include a real connection and a broken keep-alive connection
+// can never hide an outage.
+type httpMonitor struct {
+	cfg    *config.HTTPProbe
+	logger *slog.Logger
+	// firstAddr is the URL's host:port; the TLS server name override
+	// (server_name or a Host header) applies only to it, as in blackbox.
+	firstAddr  string
+	hostHeader string
+	headers    http.Header
+}
+
+var _ Monitor = (*httpMonitor)(nil)
+
+func newHTTPMonitor(spec config.MonitorSpec, deps Deps) (Monitor, error) {
+	c := spec.HTTP
+	if c == nil || c.ParsedURL() == nil {
+		return nil, errors.New("http: configuration was not validated")
+	}
+	u := c.ParsedURL()
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	m := &httpMonitor{
+		cfg:       c,
+		logger:    deps.Logger,
+		firstAddr: net.JoinHostPort(u.Hostname(), port),
+		headers:   http.Header{},
+	}
+	for k, v := range c.Headers {
+		if textproto.CanonicalMIMEHeaderKey(k) == "Host" {
+			m.hostHeader = v
+			continue
+		}
+		m.headers.Set(k, v)
+	}
+	if m.headers.Get("User-Agent") == "" {
+		m.headers.Set("User-Agent", userAgent)
+	}
+	return m, nil
+}
+
+// roundTrip holds the timings of one request of a check (one per redirect).
+type roundTrip struct {
+	tls                                            bool
+	start, dnsDone, connectDone, tlsStart, tlsDone time.Time
+	gotConn, responseStart, end                    time.Time
+	tlsInfo                                        *tlsInfo
+}
+
+// httpCheck is the state of one check: the transports, the per-request
+// traces and what resolution found.
+type httpCheck struct {
+	m *httpMonitor
+
+	mu      sync.Mutex
+	trips   []*roundTrip
+	current *roundTrip
+	first   *resolved // first resolution, for probe_dns_lookup_time_seconds
+	resErr  error
+
+	direct, other *http.Transport
+}
+
+func (c *httpCheck) trip() *roundTrip {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.current == nil {
+		c.current = &roundTrip{}
+		c.trips = append(c.trips, c.current)
+	}
+	return c.current
+}
+
+// RoundTrip starts a new trace for each request, redirects included, and
+// sends requests to hosts other than the first without the server name
+// override.
+func (c *httpCheck) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.current = &roundTrip{tls: req.URL.Scheme == "https"}
+	c.trips = append(c.trips, c.current)
+	c.mu.Unlock()
+	if canonicalAddr(req.URL) == c.m.firstAddr {
+		return c.direct.RoundTrip(req)
+	}
+	return c.other.RoundTrip(req)
+}
+
+func canonicalAddr(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// dial resolves host as blackbox's chooseProtocol and connects, recording
+// the resolve and connect phases.
+func (c *httpCheck) dial(ctx context.Context, _, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	rt := c.trip()
+	c.mu.Lock()
+	rt.start = time.Now()
+	c.mu.Unlock()
+	r, err := resolve(ctx, host, c.m.cfg.PreferredIPProtocol, c.m.cfg.Fallback())
+	c.mu.Lock()
+	rt.dnsDone = time.Now()
+	if c.first == nil {
+		c.first, c.resErr = &r, err
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, dialNetwork("tcp", r.ip), net.JoinHostPort(r.ip.String(), port))
+	c.mu.Lock()
+	rt.connectDone = time.Now()
+	c.mu.Unlock()
+	return conn, err
+}
+
+// dialTLS connects and does the TLS handshake itself, so that the peer's
+// certificates are kept even when verification fails.
+func (c *httpCheck) dialTLS(override bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := c.dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		host, _, _ := net.SplitHostPort(addr)
+		cfg := c.m.tlsConfig(host, override)
+		rt := c.trip()
+		c.mu.Lock()
+		rt.tlsStart = time.Now()
+		c.mu.Unlock()
+		tc, info, err := handshake(ctx, conn, cfg)
+		c.mu.Lock()
+		rt.tlsDone, rt.tlsInfo = time.Now(), info
+		c.mu.Unlock()
+		if err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
+}
+
+// tlsConfig returns the TLS settings for a connection to host; override
+// says whether server_name or the Host header apply (first host only).
+func (m *httpMonitor) tlsConfig(host string, override bool) *tls.Config {
+	cfg := m.cfg.TLSConfig.Build()
+	if cfg == nil {
+		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	switch {
+	case !override:
+		cfg.ServerName = host
+	case cfg.ServerName != "":
+	case m.hostHeader != "":
+		h, _, err := net.SplitHostPort(m.hostHeader)
+		if err != nil {
+			h = m.hostHeader
+		}
+		cfg.ServerName = h
+	default:
+		cfg.ServerName = host
+	}
+	if m.cfg.HTTP2() {
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+	} else {
+		cfg.NextProtos = []string{"http/1.1"}
+	}
+	return cfg
+}
+
+func (c *httpCheck) transport(override bool) *http.Transport {
+	t := &http.Transport{
+		DialContext:       c.dial,
+		DialTLSContext:    c.dialTLS(override),
+		DisableKeepAlives: true,
+		// As blackbox (via prometheus/common): the body is measured and
+		// matched as sent.
+		DisableCompression: true,
+		ForceAttemptHTTP2:  c.m.cfg.HTTP2(),
+	}
+	if p := c.m.cfg.Proxy(); p != nil {
+		t.Proxy = http.ProxyURL(p)
+		// Through a proxy the transport does the target's handshake (its
+		// trace hooks record it); an empty server name means the
+		// request's host.
+		t.TLSClientConfig = c.m.tlsConfig("", override)
+		t.TLSClientConfig.NextProtos = nil
+	}
+	return t
+}
+
+func (c *httpCheck) clientTrace() *httptrace.ClientTrace {
+	at := func(f func(rt *roundTrip)) {
+		rt := c.trip()
+		c.mu.Lock()
+		f(rt)
+		c.mu.Unlock()
+	}
+	return &httptrace.ClientTrace{
+		GotConn:              func(httptrace.GotConnInfo) { at(func(rt *roundTrip) { rt.gotConn = time.Now() }) },
+		GotFirstResponseByte: func() { at(func(rt *roundTrip) { rt.responseStart = time.Now() }) },
+		// These fire only for handshakes the transport does (through a
+		// proxy); direct ones are timed in dialTLS.
+		TLSHandshakeStart: func() { at(func(rt *roundTrip) { rt.tlsStart = time.Now() }) },
+		TLSHandshakeDone: func(cs tls.ConnectionState, err error) {
+			at(func(rt *roundTrip) {
+				rt.tlsDone = time.Now()
+				info := &tlsInfo{version: cs.Version, cipher: cs.CipherSuite, certs: cs.PeerCertificates, chains: cs.VerifiedChains}
+				var cv *tls.CertificateVerificationError
+				if errors.As(err, &cv) {
+					info.certs = cv.UnverifiedCertificates
+				}
+				rt.tlsInfo = info
+			})
+		},
+	}
+}
+
+func (m *httpMonitor) Check(ctx context.Context) Result {
+	start := time.Now()
+	cfg := m.cfg
+	s := &sample{}
+	var d details
+	var f failure
+	d.add("url", cfg.URL)
+
+	c := &httpCheck{m: m}
+	c.direct, c.other = c.transport(true), c.transport(false)
+	defer c.direct.CloseIdleConnections()
+	defer c.other.CloseIdleConnections()
+	jar, _ := cookiejar.New(nil)
+	redirects := 0
+	client := &http.Client{
+		Transport: c,
+		Jar:       jar,
+		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+			redirects = len(via)
+			if len(via) > cfg.Redirects() {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		},
+	}
+
+	var body io.Reader
+	if b := cfg.RequestBody(); b != nil {
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, c.clientTrace()), cfg.Method, cfg.URL, body)
+	if err != nil {
+		return Result{Status: StatusDown, Reason: "invalid request", Err: fmt.Errorf("http: build request: %w", err), sample: s}
+	}
+	req.Header = m.headers.Clone()
+	if m.hostHeader != "" {
+		req.Host = m.hostHeader
+	}
+	if a := cfg.BasicAuth; a != nil {
+		req.SetBasicAuth(a.Username, a.Password.Reveal())
+	}
+	if tok := cfg.Token(); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok.Reveal())
+	}
+
+	s.set("probe_failed_due_to_regex", 0)
+	resp, err := client.Do(req)
+	var bodyBytes int64
+	var proto string
+	if err != nil {
+		f.fail(reasonFor(err, time.Now()), "request failed")
+		m.logger.Debug("http request failed", "err", err)
+	} else {
+		bodyBytes, proto = m.checkResponse(resp, s, &d, &f)
+		c.mu.Lock()
+		if c.current != nil {
+			c.current.end = time.Now()
+		}
+		c.mu.Unlock()
+	}
+	latency := time.Since(start)
+
+	// Blackbox reports what it saw even for a failed request: an empty
+	// response's zeros, and the timings of the phases that happened.
+	c.mu.Lock()
+	trips := make([]roundTrip, len(c.trips))
+	for i, t := range c.trips {
+		trips[i] = *t
+	}
+	first, resErr := c.first, c.resErr
+	c.mu.Unlock()
+	if first != nil {
+		recordResolve(s, &d, *first, resErr)
+	}
+	m.recordPhases(s, &d, trips)
+	status, contentLength := 0, int64(0)
+	if resp != nil {
+		status, contentLength = resp.StatusCode, resp.ContentLength
+		d.add("redirects", redirects)
+		d.add("status code", status)
+		d.add("http version", proto)
+		d.add("content length", contentLength)
+		d.add("body bytes", bodyBytes)
+	}
+	s.set("probe_http_status_code", float64(status))
+	s.set("probe_http_content_length", float64(contentLength))
+	s.set("probe_http_uncompressed_body_length", float64(bodyBytes))
+	s.set("probe_http_redirects", float64(redirects))
+	if v, err := strconv.ParseFloat(strings.TrimPrefix(proto, "HTTP/"), 64); err == nil {
+		s.set("probe_http_version", v)
+	} else {
+		s.set("probe_http_version", 0)
+	}
+
+	// TLS: the final request's handshake, also when it failed
+	// verification, so an expired certificate still shows its date.
+	var info *tlsInfo
+	if n := len(trips); n > 0 {
+		info = trips[n-1].tlsInfo
+	}
+	now := time.Now()
+	if resp != nil && resp.TLS != nil {
+		s.set("probe_http_ssl", 1)
+		if cfg.FailIfSSL {
+			f.fail("TLS used (fail_if_ssl)", "fail_if_ssl: final request was over TLS")
+		}
+	} else {
+		s.set("probe_http_ssl", 0)
+		if resp != nil && cfg.FailIfNotSSL {
+			f.fail("TLS not used (fail_if_not_ssl)", "fail_if_not_ssl: final request was not over TLS")
+		}
+	}
+	recordTLS(s, &d, info, now)
+
+	r := Result{Status: StatusUp, Latency: latency, sample: s}
+	if f.failed() {
+		r.Status, r.Reason = StatusDown, f.reason
+		d.add("assertion failed", f.what)
+	} else if why := certValidity(info, time.Duration(cfg.MinCertValidity), now); why != "" {
+		r.Status, r.Reason = StatusDegraded, why
+		d.add("degraded", why+" (min_cert_validity)")
+	}
+	if err != nil {
+		r.Err = fmt.Errorf("http: %w", err)
+		d.add("error", err.Error())
+	}
+	r.Details = d
+	return r
+}
+
+// checkResponse applies blackbox's checks in blackbox's order: status code,
+// headers, body regexps, JSON assertions, the body read itself, HTTP
+// version. It returns the body bytes read and the protocol.
+func (m *httpMonitor) checkResponse(resp *http.Response, s *sample, d *details, f *failure) (int64, string) {
+	cfg := m.cfg
+	defer func() { _ = resp.Body.Close() }()
+	if len(cfg.ValidStatusCodes) > 0 {
+		if !slices.Contains(cfg.ValidStatusCodes, resp.StatusCode) {
+			f.fail(fmt.Sprintf("HTTP %d", resp.StatusCode), fmt.Sprintf("status %d not in valid_status_codes %v", resp.StatusCode, cfg.ValidStatusCodes))
+		}
+	} else if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		f.fail(fmt.Sprintf("HTTP %d", resp.StatusCode), fmt.Sprintf("status %d is not 2xx", resp.StatusCode))
+	}
+
+	if !f.failed() && (len(cfg.FailIfHeaderMatches) > 0 || len(cfg.FailIfHeaderNotMatches) > 0) {
+		if reason, what := checkHeaders(resp.Header, cfg); reason != "" {
+			f.fail(reason, what)
+			s.set("probe_failed_due_to_regex", 1)
+		}
+	}
+
+	var r io.Reader = resp.Body
+	limit := int64(cfg.BodySizeLimit)
+	if limit > 0 {
+		r = io.LimitReader(resp.Body, limit+1)
+	}
+	needBody := len(cfg.FailIfBodyMatchesRegexp)+len(cfg.FailIfBodyNotMatchesRegexp)+
+		len(cfg.FailIfBodyJSONMatches)+len(cfg.FailIfBodyJSONNotMatches) > 0
+	var body []byte
+	var n int64
+	var readErr error
+	if needBody {
+		body, readErr = io.ReadAll(r)
+		n = int64(len(body))
+	} else {
+		n, readErr = io.Copy(io.Discard, r)
+	}
+	tooBig := limit > 0 && n > limit
+	if tooBig {
+		n, body = limit, body[:min(int64(len(body)), limit)]
+	}
+
+	if !f.failed() && readErr == nil && !tooBig && (len(cfg.FailIfBodyMatchesRegexp) > 0 || len(cfg.FailIfBodyNotMatchesRegexp) > 0) {
+		if reason, what := checkBody(body, cfg); reason != "" {
+			f.fail(reason, what)
+			s.set("probe_failed_due_to_regex", 1)
+		}
+	}
+	if !f.failed() && readErr == nil && !tooBig && (len(cfg.FailIfBodyJSONMatches) > 0 || len(cfg.FailIfBodyJSONNotMatches) > 0) {
+		if reason, what := checkJSON(body, cfg); reason != "" {
+			f.fail(reason, what)
+		}
+	}
+	switch {
+	case tooBig:
+		f.fail("body exceeds size limit", fmt.Sprintf("body_size_limit: body is over %d bytes", limit))
+	case readErr != nil:
+		f.fail(reasonFor(readErr, time.Now()), "reading body failed")
+		m.logger.Debug("http body read failed", "err", readErr)
+	}
+	if len(cfg.ValidHTTPVersions) > 0 && !slices.Contains(cfg.ValidHTTPVersions, resp.Proto) {
+		f.fail(fmt.Sprintf("HTTP version %s not accepted", resp.Proto), fmt.Sprintf("valid_http_versions %v does not include %s", cfg.ValidHTTPVersions, resp.Proto))
+	}
+	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
+		s.set("probe_http_last_modified_timestamp_seconds", float64(t.Unix()))
+	}
+	return n, resp.Proto
+}
+
+// checkHeaders applies fail_if_header_matches and
+// fail_if_header_not_matches with blackbox's rules: a missing header fails
+// unless allow_missing; for several values, matches fails if any value
+// matches and not_matches fails if none does.
+func checkHeaders(h http.Header, cfg *config.HTTPProbe) (reason, what string) {
+	for _, hm := range cfg.FailIfHeaderMatches {
+		values := h.Values(hm.Header)
+		if len(values) == 0 {
+			if !hm.AllowMissing {
+				return fmt.Sprintf("header %s missing", hm.Header), fmt.Sprintf("fail_if_header_matches: header %s is missing", hm.Header)
+			}
+			continue
+		}
+		for _, v := range values {
+			if hm.Regexp.MatchString(v) {
+				return fmt.Sprintf("header %s matched forbidden pattern", hm.Header),
+					fmt.Sprintf("fail_if_header_matches: %s matched %q", hm.Header, hm.Regexp.String())
+			}
+		}
+	}
+	for _, hm := range cfg.FailIfHeaderNotMatches {
+		values := h.Values(hm.Header)
+		if len(values) == 0 {
+			if !hm.AllowMissing {
+				return fmt.Sprintf("header %s missing", hm.Header), fmt.Sprintf("fail_if_header_not_matches: header %s is missing", hm.Header)
+			}
+			continue
+		}
+		if !slices.ContainsFunc(values, hm.Regexp.MatchString) {
+			return fmt.Sprintf("header %s did not match required pattern", hm.Header),
+				fmt.Sprintf("fail_if_header_not_matches: %s did not match %q", hm.Header, hm.Regexp.String())
+		}
+	}
+	return "", ""
+}
+
+func checkBody(body []byte, cfg *config.HTTPProbe) (reason, what string) {
+	for _, re := range cfg.FailIfBodyMatchesRegexp {
+		if re.Match(body) {
+			return "body matched forbidden pattern", fmt.Sprintf("fail_if_body_matches_regexp: body matched %q", re.String())
+		}
+	}
+	for _, re := range cfg.FailIfBodyNotMatchesRegexp {
+		if !re.Match(body) {
+			return "body did not match required pattern", fmt.Sprintf("fail_if_body_not_matches_regexp: body did not match %q", re.String())
+		}
+	}
+	return "", ""
+}
+
+// checkJSON applies the JSON assertions. A body that is not JSON fails
+// either list, as blackbox's CEL checks do.
+func checkJSON(body []byte, cfg *config.HTTPProbe) (reason, what string) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return "body is not JSON", fmt.Sprintf("body JSON assertions: body is not JSON: %v", err)
+	}
+	for i := range cfg.FailIfBodyJSONMatches {
+		a := &cfg.FailIfBodyJSONMatches[i]
+		if evalJSON(doc, a) {
+			return "body JSON assertion failed", fmt.Sprintf("fail_if_body_json_matches: %s holds", a)
+		}
+	}
+	for i := range cfg.FailIfBodyJSONNotMatches {
+		a := &cfg.FailIfBodyJSONNotMatches[i]
+		if !evalJSON(doc, a) {
+			return "body JSON assertion failed", fmt.Sprintf("fail_if_body_json_not_matches: %s does not hold (value %s)", a, jsonText(lookupJSON(doc, a.Steps())))
+		}
+	}
+	return "", ""
+}
+
+// missing marks a path that does not resolve.
+type missing struct{}
+
+func lookupJSON(doc any, steps []config.JSONStep) any {
+	cur := doc
+	for _, st := range steps {
+		switch v := cur.(type) {
+		case map[string]any:
+			if st.IsIndex {
+				return missing{}
+			}
+			next, ok := v[st.Key]
+			if !ok {
+				return missing{}
+			}
+			cur = next
+		case []any:
+			if !st.IsIndex || st.Index >= len(v) {
+				return missing{}
+			}
+			cur = v[st.Index]
+		default:
+			return missing{}
+		}
+	}
+	return cur
+}
+
+// jsonText is a JSON value's text for comparisons: strings as they are,
+// numbers as written, true/false, null; objects and arrays as JSON.
+func jsonText(v any) string {
+	switch x := v.(type) {
+	case missing:
+		return "<missing>"
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	case nil:
+		return "null"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// evalJSON reports whether assertion a holds for doc.
+func evalJSON(doc any, a *config.JSONAssertion) bool {
+	v := lookupJSON(doc, a.Steps())
+	if _, ok := v.(missing); ok {
+		return false
+	}
+	want, wantNum := a.Number()
+	num := func() (float64, bool) {
+		n, ok := v.(json.Number)
+		if !ok {
+			return 0, false
+		}
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	switch a.Op {
+	case config.JSONOpExists:
+		return true
+	case config.JSONOpEq, config.JSONOpNe:
+		eq := jsonText(v) == a.Text()
+		if got, ok := num(); ok && wantNum {
+			eq = got == want
+		}
+		return eq == (a.Op == config.JSONOpEq)
+	case config.JSONOpLt, config.JSONOpLe, config.JSONOpGt, config.JSONOpGe:
+		got, ok := num()
+		if !ok {
+			return false
+		}
+		switch a.Op {
+		case config.JSONOpLt:
+			return got < want
+		case config.JSONOpLe:
+			return got <= want
+		case config.JSONOpGt:
+			return got > want
+		default:
+			return got >= want
+		}
+	case config.JSONOpContains:
+		if arr, ok := v.([]any); ok {
+			return slices.ContainsFunc(arr, func(e any) bool { return jsonText(e) == a.Text() })
+		}
+		return strings.Contains(jsonText(v), a.Text())
+	case config.JSONOpMatches:
+		return a.Pattern().MatchString(jsonText(v))
+	}
+	return false
+}
+
+// recordPhases sums blackbox's five phases over the requests of a check.
+func (m *httpMonitor) recordPhases(s *sample, d *details, trips []roundTrip) {
+	var sum [5]time.Duration
+	const resolveP, connectP, tlsP, processingP, transferP = 0, 1, 2, 3, 4
+	for _, t := range trips {
+		if !t.dnsDone.IsZero() {
+			sum[resolveP] += t.dnsDone.Sub(t.start)
+		}
+		if t.gotConn.IsZero() {
+			continue // no connection: blackbox counts only the resolve
+		}
+		if t.tls && !t.tlsDone.IsZero() {
+			sum[connectP] += t.connectDone.Sub(t.dnsDone)
+			sum[tlsP] += t.tlsDone.Sub(t.tlsStart)
+		} else {
+			sum[connectP] += t.gotConn.Sub(t.dnsDone)
+		}
+		if t.responseStart.IsZero() {
+			continue
+		}
+		sum[processingP] += t.responseStart.Sub(t.gotConn)
+		if t.end.IsZero() {
+			continue
+		}
+		sum[transferP] += t.end.Sub(t.responseStart)
+	}
+	for i, phase := range []string{"resolve", "connect", "tls", "processing", "transfer"} {
+		s.setLabel("probe_http_duration_seconds", phase, sum[i].Seconds())
+		d.add("phase "+phase, sum[i])
+	}
+}
