@@ -26,6 +26,8 @@ type Config struct {
 	Monitors   []MonitorSpec   `koanf:"monitors"`
 	Components []ComponentSpec `koanf:"components"`
 	HA         HAConfig        `koanf:"ha"`
+	// Connectivity is the self-connectivity guard.
+	Connectivity ConnectivityConfig `koanf:"connectivity"`
 
 	// Checksum identifies the loaded configuration (file, environment and
 	// secret files); a reload with an unchanged checksum is skipped.
@@ -47,6 +49,13 @@ type CachetConfig struct {
 	TLS       TLSConfig `koanf:"tls"`
 	// DryRun decides and logs every change but writes nothing, even with a URL.
 	DryRun bool `koanf:"dry_run"`
+	// ResyncInterval is how often the reconciler re-reads Cachet's state
+	// even when nothing changed, to repair drift.
+	ResyncInterval time.Duration `koanf:"resync_interval"`
+	// RespectManualChanges leaves a status a person set by hand since
+	// statussync's last write alone until statussync's own desired state
+	// changes.
+	RespectManualChanges bool `koanf:"respect_manual_changes"`
 }
 
 // Enabled reports whether statussync writes to Cachet.
@@ -106,6 +115,8 @@ type MonitorSpec struct {
 	Outage Outage `koanf:"outage"`
 	// Labels are added to this monitor's probe metrics.
 	Labels map[string]string `koanf:"labels"`
+	// Metric pushes this monitor's latency to a Cachet metric.
+	Metric *MetricSpec `koanf:"metric"`
 
 	HTTP    *HTTPProbe    `koanf:"http"`
 	TCP     *TCPProbe     `koanf:"tcp"`
@@ -173,4 +184,9 @@ type ComponentSpec struct {
 	// Quorum is, with rule quorum, how many monitors must be down for the
 	// component to be down.
 	Quorum int `koanf:"quorum"`
+	// StatusMap overrides what a state means on the page for this
+	// component, e.g. {major_outage: partial_outage}.
+	StatusMap map[string]string `koanf:"status_map"`
+	// Incidents opts the component into incidents.
+	Incidents IncidentSpec `koanf:"incidents"`
 }

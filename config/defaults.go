@@ -10,7 +10,9 @@ func Default() *Config {
 			Timeout: 10 * time.Second,
 			// Cachet's default limit is 300/min; stay at 80% of it so a
 			// reconcile burst never trips it.
-			RateLimit: 4,
+			RateLimit:            4,
+			ResyncInterval:       5 * time.Minute,
+			RespectManualChanges: true,
 		},
 		CloudNS: CloudNSConfig{
 			URL:          "https://api.cloudns.net",

@@ -43,6 +43,11 @@ func (c *Config) validate(p *problems, environ []string) {
 		c.validateMonitor(p, i, names)
 	}
 	c.validateComponents(p, names)
+	for i, name := range c.Connectivity.Monitors {
+		if _, ok := names[name]; !ok {
+			p.add(fmt.Sprintf("connectivity.monitors[%d]", i), "", "unknown monitor %q", name)
+		}
+	}
 }
 
 func (c *Config) validateCachet(p *problems) {
@@ -65,6 +70,9 @@ func (c *Config) validateCachet(p *problems) {
 	}
 	if cc.Timeout <= 0 {
 		p.add("cachet.timeout", "", "must be positive")
+	}
+	if cc.ResyncInterval < 30*time.Second {
+		p.add("cachet.resync_interval", "", "%v must be at least 30s", cc.ResyncInterval)
 	}
 	if cc.RateLimit <= 0 || cc.RateLimit > 5 {
 		p.add("cachet.rate_limit", "", "%v must be above 0 and at most 5 requests per second (Cachet allows 300 per minute)", cc.RateLimit)
@@ -188,6 +196,10 @@ func (c *Config) validateMonitor(p *problems, i int, names map[string]int) {
 		}
 	}
 
+	if m.Metric != nil {
+		m.Metric.validate(p, path+".metric", obj)
+	}
+
 	blocks := m.kindBlocks()
 	switch len(blocks) {
 	case 0:
@@ -258,6 +270,15 @@ func (c *Config) validateComponents(p *problems, monitors map[string]int) {
 			}
 			seen[name] = true
 		}
+		for from, to := range cs.StatusMap {
+			if !validStatusName(from) {
+				p.add(path+".status_map", obj, "key %q must be one of %s", from, strings.Join(statusMapKeys, ", "))
+			}
+			if !validStatusName(to) {
+				p.add(path+".status_map."+from, obj, "%q must be one of %s", to, strings.Join(statusMapKeys, ", "))
+			}
+		}
+		cs.Incidents.compile(p, path+".incidents", obj)
 		switch cs.Rule {
 		case RuleWorst, RuleAnyUp:
 			if cs.Quorum != 0 {
