@@ -208,14 +208,19 @@ func (r *redactingError) Unwrap() error { return r.err }
 // password only travels in request bodies, which net/http never quotes in
 // errors; this is a second line of defence, not the first.
 func scrub(err error, secret string) error {
-	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
+	if err == nil || len(secret) < minRedactLen || !strings.Contains(err.Error(), secret) {
 		return err
 	}
 	return &redactingError{err: err, secret: secret}
 }
 
+// minRedactLen is the shortest secret redact hides. A shorter one cannot be
+// told apart from ordinary text: hiding every "c" would garble each message
+// while protecting nothing a guesser would not find at once.
+const minRedactLen = 4
+
 func redact(s, secret string) string {
-	if secret == "" {
+	if len(secret) < minRedactLen {
 		return s
 	}
 	return strings.ReplaceAll(s, secret, "<redacted>")

@@ -139,6 +139,12 @@ func TestScrub(t *testing.T) {
 	if scrub(clean, "") != clean {
 		t.Error("an empty secret must not redact anything")
 	}
+	if got := redact("Invalid authentication", "c"); got != "Invalid authentication" {
+		t.Errorf("a one-letter secret garbled the text: %q", got)
+	}
+	if got := redact("echo s3cret back", "s3cret"); got != "echo <redacted> back" {
+		t.Errorf("redact = %q", got)
+	}
 }
 
 func TestBackoff(t *testing.T) {

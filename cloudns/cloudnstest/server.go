@@ -136,6 +136,9 @@ type Call struct {
 type Fault struct {
 	// Path limits the fault to one endpoint; empty matches every request.
 	Path string
+	// Params limits the fault to requests carrying all these parameter
+	// values (for example page 2 of the status=1 list).
+	Params url.Values
 	// Times is how many requests the fault applies to; zero means one.
 	Times int
 	// Drop closes the connection without a response.
@@ -144,6 +147,8 @@ type Fault struct {
 	HTTPStatus int
 	// Body is the response body.
 	Body string
+	// Header holds extra response headers, for example a Location.
+	Header http.Header
 }
 
 // NumberStyle selects how numeric check fields are encoded.
@@ -382,6 +387,13 @@ func (s *Server) Inject(f Fault) {
 	s.faults = append(s.faults, f)
 }
 
+// ClearFaults drops the faults not yet consumed.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 // FailNext answers the next n requests with HTTP 200 and
 // {"status":"Failed","statusDescription":description}.
 func (s *Server) FailNext(n int, description string) {
@@ -450,7 +462,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	latency := s.latency
 	limited := s.overBudgetLocked(ip, time.Now())
-	fault, faulted := s.takeFaultLocked(r.URL.Path)
+	fault, faulted := s.takeFaultLocked(r.URL.Path, params)
 	s.mu.Unlock()
 
 	if latency > 0 {
@@ -529,9 +541,12 @@ func (s *Server) overBudgetLocked(ip string, now time.Time) bool {
 	return len(recent) > s.cfg.rateLimit
 }
 
-func (s *Server) takeFaultLocked(path string) (Fault, bool) {
+func (s *Server) takeFaultLocked(path string, params url.Values) (Fault, bool) {
 	for i, f := range s.faults {
 		if f.Path != "" && f.Path != path {
+			continue
+		}
+		if !hasParams(params, f.Params) {
 			continue
 		}
 		f.Times--
@@ -555,6 +570,9 @@ func serveFault(w http.ResponseWriter, f Fault) {
 		}
 		panic(http.ErrAbortHandler) // closes the connection without a response
 	}
+	for k, vs := range f.Header {
+		w.Header()[k] = vs
+	}
 	status := cmp.Or(f.HTTPStatus, http.StatusOK)
 	if status != http.StatusOK {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -563,6 +581,18 @@ func serveFault(w http.ResponseWriter, f Fault) {
 		return
 	}
 	writeJSON(w, status, f.Body)
+}
+
+// hasParams reports whether have carries every value in want.
+func hasParams(have, want url.Values) bool {
+	for k, vs := range want {
+		for _, v := range vs {
+			if !slices.Contains(have[k], v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // authenticateLocked picks the identity parameter the way the official SDK

@@ -99,12 +99,12 @@ func TestFailureTextsAreTheReferenceTexts(t *testing.T) {
 	// Pinned literally so that an edit to the constants cannot drift from
 	// the reference unnoticed.
 	pins := map[string]string{
-		TextAuthFailed:    "Invalid authentication, incorrect auth-id or auth-password.",
-		TextSubAuthFailed: "Invalid authentication, incorrect sub-auth-id, sub-auth-user or auth-password.",
-		TextPermission:    "You don't have permission to do that.",
-		TextRowsPerPage:   "Wrong or missing required parameter 'rows-per-page'.",
-		TextPage:          "Missing or invalid required parameter 'page'.",
-		TextInvalidID:     "Invalid id param.",
+		TextAuthFailed:                 "Invalid authentication, incorrect auth-id or auth-password.",
+		TextSubAuthFailed:              "Invalid authentication, incorrect sub-auth-id, sub-auth-user or auth-password.",
+		TextPermission:                 "You don't have permission to do that.",
+		TextRowsPerPage:                "Wrong or missing required parameter 'rows-per-page'.",
+		TextPage:                       "Missing or invalid required parameter 'page'.",
+		TextInvalidID:                  "Invalid id param.",
 		RateLimitText("192.0.2.1", 20): "Request blocked, 192.0.2.1 is sending more than 20 requests per second.",
 	}
 	for got, want := range pins {
@@ -446,6 +446,13 @@ func TestFaults(t *testing.T) {
 		wantBody(t, body, failed("first"))
 		_, body = post(t, s, PathGetRecordsPages, auth(url.Values{"rows-per-page": {"10"}}))
 		wantBody(t, body, `{"status":"0","statusDescription":"Invalid period."}`)
+	})
+	t.Run("clear", func(t *testing.T) {
+		s := newFake(t)
+		s.FailNext(3, "x")
+		s.ClearFaults()
+		_, body := post(t, s, PathLogin, auth(nil))
+		wantBody(t, body, ok)
 	})
 	t.Run("dropped connection", func(t *testing.T) {
 		s := newFake(t)
