@@ -41,14 +41,14 @@ func resolve(ctx context.Context, host, preferred string, fallback bool) (resolv
 	if !fallback {
 		ips, err := r.LookupIP(ctx, preferred, host)
 		if err != nil {
-			return resolved{took: time.Since(start)}, fmt.Errorf("resolve %s (%s only): %w", host, preferred, err)
+			return resolved{took: time.Since(start)}, &resolveError{fmt.Errorf("resolve %s (%s only): %w", host, preferred, err)}
 		}
 		return resolved{ip: ips[0], protocol: ipFamily(ips[0]), took: time.Since(start)}, nil
 	}
 	addrs, err := r.LookupIPAddr(ctx, host)
 	took := time.Since(start)
 	if err != nil {
-		return resolved{took: took}, fmt.Errorf("resolve %s: %w", host, err)
+		return resolved{took: took}, &resolveError{fmt.Errorf("resolve %s: %w", host, err)}
 	}
 	var other net.IP
 	for _, a := range addrs {
@@ -60,10 +60,17 @@ func resolve(ctx context.Context, host, preferred string, fallback bool) (resolv
 		}
 	}
 	if other == nil {
-		return resolved{took: took}, fmt.Errorf("resolve %s: no address", host)
+		return resolved{took: took}, &resolveError{fmt.Errorf("resolve %s: no address", host)}
 	}
 	return resolved{ip: other, protocol: ipFamily(other), took: took}, nil
 }
+
+// resolveError marks a failure to find the target's address, so that its
+// reason says so whatever the resolver's error was.
+type resolveError struct{ err error }
+
+func (e *resolveError) Error() string { return e.err.Error() }
+func (e *resolveError) Unwrap() error { return e.err }
 
 func ipFamily(ip net.IP) int {
 	if ip.To4() != nil {
@@ -280,6 +287,7 @@ func reasonFor(err error, now time.Time) string {
 		unknown x509.UnknownAuthorityError
 		verify  *tls.CertificateVerificationError
 		alert   tls.AlertError
+		resErr  *resolveError
 		dnsErr  *net.DNSError
 		netErr  net.Error
 	)
@@ -304,10 +312,9 @@ func reasonFor(err error, now time.Time) string {
 		return "timeout"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
-	case errors.As(err, &dnsErr):
-		if dnsErr.IsNotFound {
-			return "host not found"
-		}
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return "host not found"
+	case errors.As(err, &resErr), errors.As(err, &dnsErr):
 		return "name resolution failed"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
