@@ -24,8 +24,8 @@ import (
 // testCA is a certificate authority made for one test, with its
 // certificate in a PEM file for tls_config.ca_file.
 type testCA struct {
-	cert   *x509.Certificate
-	key    *ecdsa.PrivateKey
+	cert    *x509.Certificate
+	key     *ecdsa.PrivateKey
 	pemFile string
 }
 
