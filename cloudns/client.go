@@ -78,6 +78,12 @@ func New(opts Options) (*Client, error) {
 	}, nil
 }
 
+// CloseIdleConnections closes the client's idle keep-alive connections, for
+// example when a config reload replaces it. The client stays usable.
+func (c *Client) CloseIdleConnections() {
+	c.http.GetClient().CloseIdleConnections()
+}
+
 // endpoint is one API method.
 type endpoint struct {
 	op   string // operation label

@@ -579,6 +579,7 @@ func TestMetricsSurviveClientRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A config reload builds a new client on the same registry.
+	k.client.CloseIdleConnections()
 	again, err := cloudns.New(cloudns.Options{BaseURL: k.fake.URL(), AuthID: testAuthID, Password: testPassword,
 		RateLimit: cloudns.MaxRateLimit, Registerer: k.reg})
 	if err != nil {
