@@ -233,7 +233,7 @@ func TestTCP(t *testing.T) {
 		},
 		{
 			name: "query_response starttls", addr: lineServer(t, valid, false, helloScript),
-			keys: "\n  query_response:\n    - expect: '^HELLO'\n    - send: STARTTLS\n    - expect: '^GO AHEAD'\n    - starttls: true\n    - expect: '^SECURE$'" + caKeys,
+			keys:   "\n  query_response:\n    - expect: '^HELLO'\n    - send: STARTTLS\n    - expect: '^GO AHEAD'\n    - starttls: true\n    - expect: '^SECURE$'" + caKeys,
 			status: StatusUp, tlsExpiry: valid.Leaf.NotAfter,
 		},
 		{name: "smtp", addr: lineServer(t, valid, false, smtpScript("220 mail.test ESMTP", false)), keys: "\n  protocol: smtp", status: StatusUp},
