@@ -228,3 +228,5 @@ func closedPort(tb testing.TB) string {
 	_ = l.Close()
 	return addr
 }
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }

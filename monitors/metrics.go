@@ -55,13 +55,17 @@ var probeFamilies = []family{
 // Every series has the label monitor plus the monitors' static labels:
 // Prometheus needs one label-name set per metric, so the names are monitor
 // and the sorted union of all monitors' label keys, and a monitor without a
-// key has it empty (which Prometheus treats as absent). When a reload
-// changes that union, Init unregisters the collectors and registers new
-// ones with the new names: the one case where re-creating collectors is
-// needed, as a vector's label names are fixed. Otherwise Init only resets.
+// key has it empty (which Prometheus treats as absent).
+//
+// A reload may change that union, and a vector's label names are fixed. A
+// prometheus.Registry also remembers a name's label names for the life of
+// the program, even after Unregister, so re-registering new vectors cannot
+// work. Instead one unchecked collector (its Describe sends nothing) is
+// registered once and collects whichever vectors are current; Init builds
+// new vectors when the union changes and only resets them otherwise. The
+// cost of unchecked: a clash with another collector's metric name shows at
+// scrape time rather than at registration.
 type Metrics struct {
-	reg prometheus.Registerer
-
 	mu       sync.RWMutex
 	static   []string // sorted static label names
 	success  *prometheus.GaugeVec
@@ -81,13 +85,32 @@ type seriesKey struct {
 
 // NewMetrics registers the probe metrics with reg (nil registers nothing).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{reg: reg}
+	m := &Metrics{}
 	m.build(nil)
+	if reg != nil {
+		reg.MustRegister(collector{m})
+	}
 	return m
 }
 
-// build creates (and registers) every collector with the given static
-// label names. The caller holds mu or owns m exclusively.
+// collector exposes the current vectors of m.
+type collector struct{ m *Metrics }
+
+// Describe sends nothing, which makes the collector unchecked: its label
+// names follow the configuration and may change on reload.
+func (collector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect implements prometheus.Collector.
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.RLock()
+	defer c.m.mu.RUnlock()
+	for _, col := range c.m.collectors() {
+		col.Collect(ch)
+	}
+}
+
+// build creates every vector with the given static label names. The caller
+// holds mu or owns m exclusively.
 func (m *Metrics) build(static []string) {
 	m.static = static
 	base := append([]string{"monitor"}, static...)
@@ -113,11 +136,6 @@ func (m *Metrics) build(static []string) {
 		m.gauges[f.name] = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: f.name, Help: f.help}, familyLabels(base, f.extra))
 	}
 	m.written = map[string][]seriesKey{}
-	if m.reg != nil {
-		for _, c := range m.collectors() {
-			m.reg.MustRegister(c)
-		}
-	}
 }
 
 // familyLabels appends a family's extra label, dropping a static label of
@@ -162,11 +180,6 @@ func (m *Metrics) Init(specs []config.MonitorSpec) {
 		}
 		m.written = map[string][]seriesKey{}
 	} else {
-		if m.reg != nil {
-			for _, c := range m.collectors() {
-				m.reg.Unregister(c)
-			}
-		}
 		m.build(static)
 	}
 	for _, s := range specs {
