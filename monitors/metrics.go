@@ -288,17 +288,6 @@ func (s *sample) setLabel(family, extra string, v float64) {
 	s.points = append(s.points, point{family: family, extra: extra, value: v})
 }
 
-// add adds v to a gauge's series (for phases summed over redirects).
-func (s *sample) add(family, extra string, v float64) {
-	for i := range s.points {
-		if s.points[i].family == family && s.points[i].extra == extra {
-			s.points[i].value += v
-			return
-		}
-	}
-	s.points = append(s.points, point{family: family, extra: extra, value: v})
-}
-
 // value returns a point's value, for tests and details.
 func (s *sample) value(family, extra string) (float64, bool) {
 	for _, p := range s.points {
