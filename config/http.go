@@ -66,10 +66,13 @@ type HTTPProbe struct {
 	// the earliest certificate of the chain expires sooner.
 	MinCertValidity model.Duration `koanf:"min_cert_validity"`
 
-	parsedURL   *url.URL
-	proxyURL    *url.URL
-	body        []byte
-	bearerToken Secret
+	parsedURL *url.URL
+	proxyURL  *url.URL
+	body      []byte
+	// Secrets read from files sit behind pointers: fmt prints unexported
+	// fields without calling their Format method, so a Secret value here
+	// would print in clear with %+v; a pointer prints as an address.
+	bearerToken *Secret
 }
 
 // HeaderMatch is blackbox's http_header_match_spec.
@@ -84,6 +87,16 @@ type BasicAuth struct {
 	Username     string `koanf:"username"`
 	Password     Secret `koanf:"password"`
 	PasswordFile string `koanf:"password_file"`
+
+	password *Secret
+}
+
+// Secret returns the password (inline or read from password_file).
+func (a *BasicAuth) Secret() Secret {
+	if a.password != nil {
+		return *a.password
+	}
+	return a.Password
 }
 
 // ParsedURL returns the URL parsed at load.
@@ -97,7 +110,12 @@ func (h *HTTPProbe) RequestBody() []byte { return h.body }
 
 // Token returns the bearer token (inline or read from bearer_token_file),
 // or "".
-func (h *HTTPProbe) Token() Secret { return h.bearerToken }
+func (h *HTTPProbe) Token() Secret {
+	if h.bearerToken != nil {
+		return *h.bearerToken
+	}
+	return h.BearerToken
+}
 
 // Redirects returns how many redirects to follow: 0 when follow_redirects
 // is false.
@@ -227,7 +245,8 @@ func (h *HTTPProbe) validateAuth(p *problems, path, object string) {
 			p.add(path+".basic_auth.password_file", object, "set password or password_file, not both")
 		case a.PasswordFile != "":
 			if data, ok := readFileAt(p, path+".basic_auth.password_file", object, a.PasswordFile); ok {
-				a.Password = Secret(strings.TrimSpace(string(data)))
+				pw := Secret(strings.TrimSpace(string(data)))
+				a.password = &pw
 			}
 		}
 	}
@@ -236,19 +255,18 @@ func (h *HTTPProbe) validateAuth(p *problems, path, object string) {
 		p.add(path+".bearer_token_file", object, "set bearer_token or bearer_token_file, not both")
 	case h.BearerTokenFile != "":
 		if data, ok := readFileAt(p, path+".bearer_token_file", object, h.BearerTokenFile); ok {
-			h.bearerToken = Secret(strings.TrimSpace(string(data)))
-			if h.bearerToken == "" {
+			tok := Secret(strings.TrimSpace(string(data)))
+			h.bearerToken = &tok
+			if tok == "" {
 				p.add(path+".bearer_token_file", object, "file %s is empty", h.BearerTokenFile)
 			}
 		}
-	default:
-		h.bearerToken = h.BearerToken
 	}
-	if h.BasicAuth != nil && h.bearerToken != "" {
+	if h.BasicAuth != nil && h.Token() != "" {
 		p.add(path+".bearer_token", object, "set basic_auth or a bearer token, not both")
 	}
 	for name := range h.Headers {
-		if textproto.CanonicalMIMEHeaderKey(name) == "Authorization" && (h.BasicAuth != nil || h.bearerToken != "") {
+		if textproto.CanonicalMIMEHeaderKey(name) == "Authorization" && (h.BasicAuth != nil || h.Token() != "") {
 			p.add(path+".headers", object, "an Authorization header conflicts with basic_auth or bearer_token")
 		}
 	}

@@ -293,7 +293,7 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 		req.Host = m.hostHeader
 	}
 	if a := cfg.BasicAuth; a != nil {
-		req.SetBasicAuth(a.Username, a.Password.Reveal())
+		req.SetBasicAuth(a.Username, a.Secret().Reveal())
 	}
 	if tok := cfg.Token(); tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok.Reveal())
