@@ -11,4 +11,14 @@
 //  2. the kind's entry in the registry map in registry.go;
 //  3. the kind block in config.MonitorSpec, config.Kinds, and its
 //     validate method in config/<kind>.go.
+//
+// A kind reports its probe metrics by returning them in Result (a sample
+// of blackbox-named gauges); the wrapper New adds records them, with
+// probe_success, probe_duration_seconds and the check counters. A kind that
+// needs a gauge not yet in probeFamilies (metrics.go) adds it there and to
+// docs/metrics.md. Configuration keys are documented in docs/probes.md.
+//
+// Reasons are short and publishable (reasonFor in probe.go maps errors to
+// them); Details carry everything else, in reading order, for
+// `statussync probe`.
 package monitors
