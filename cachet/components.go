@@ -222,16 +222,9 @@ func buildComponentCreate(in ComponentCreate) ([]byte, error) {
 	if in.Status != 0 && !in.Status.Valid() {
 		return nil, fmt.Errorf("invalid component status %d", int(in.Status))
 	}
-	return json.Marshal(componentBody{
-		Name:        in.Name,
-		Description: in.Description,
-		Status:      in.Status,
-		Link:        in.Link,
-		Order:       in.Order,
-		Enabled:     in.Enabled,
-		GroupID:     in.GroupID,
-		Meta:        in.Meta,
-	})
+	// componentBody mirrors ComponentCreate field for field, adding the
+	// JSON names and omitempty.
+	return json.Marshal(componentBody(in))
 }
 
 // CreateComponent creates a component (ability components.manage).
