@@ -127,6 +127,7 @@ func (m *dnsMonitor) result(start time.Time, s *sample, d details, f failure, er
 	if f.failed() {
 		r.Status, r.Reason = StatusDown, f.reason
 		d.add("assertion failed", f.what)
+		m.logger.Debug("dns check failed", "reason", f.reason, "assertion", f.what, "err", err)
 	}
 	if err != nil {
 		r.Err = fmt.Errorf("dns: %w", err)

@@ -372,6 +372,7 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 	if f.failed() {
 		r.Status, r.Reason = StatusDown, f.reason
 		d.add("assertion failed", f.what)
+		m.logger.Debug("http check failed", "reason", f.reason, "assertion", f.what)
 	} else if why := certValidity(info, time.Duration(cfg.MinCertValidity), now); why != "" {
 		r.Status, r.Reason = StatusDegraded, why
 		d.add("degraded", why+" (min_cert_validity)")

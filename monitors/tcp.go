@@ -106,6 +106,7 @@ func (m *tcpMonitor) result(start time.Time, s *sample, d details, f failure, in
 	if f.failed() {
 		r.Status, r.Reason = StatusDown, f.reason
 		d.add("assertion failed", f.what)
+		m.logger.Debug("tcp check failed", "reason", f.reason, "assertion", f.what, "err", err)
 	} else if why := certValidity(info, time.Duration(m.cfg.MinCertValidity), now); why != "" {
 		r.Status, r.Reason = StatusDegraded, why
 		d.add("degraded", why+" (min_cert_validity)")
