@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -481,5 +482,38 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 	}
 	if hits.Load() != 0 {
 		t.Error("redirect was followed")
+	}
+}
+
+func TestGetIncidentWithoutMetaSupport(t *testing.T) {
+	var includes []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inc := r.URL.Query().Get("include")
+		mu.Lock()
+		includes = append(includes, inc)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if strings.Contains(inc, "meta") {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte("{\"message\":\"Requested include(s) `meta` are not allowed. Allowed include(s) are `components, updates`.\"}"))
+			return
+		}
+		_, _ = w.Write([]byte(`{"data":{"id":"3","type":"incidents","attributes":{"id":3,"name":"x","status":{"human":"x","value":2},"visible":1},
+			"relationships":{"components":{"data":[{"type":"components","id":"9"}]}}}}`))
+	}))
+	t.Cleanup(srv.Close)
+
+	in, err := newClient(t, srv.URL).GetIncident(ctxT(t), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.ID != 3 || in.Status != IncidentIdentified || !in.Affects(9) {
+		t.Errorf("incident = %+v", in)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"components,meta", "components"}; !slices.Equal(includes, want) {
+		t.Errorf("includes = %v, want %v", includes, want)
 	}
 }

@@ -223,10 +223,15 @@ func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter) ([]Inciden
 }
 
 // GetIncident returns one incident with its impacted components and
-// metadata.
+// metadata. A Cachet too old to include metadata answers 400 to
+// include=meta; the incident is then fetched again without it.
 func (c *Client) GetIncident(ctx context.Context, id int) (Incident, error) {
-	q := url.Values{"include": {"components,meta"}}
-	doc, err := c.get(ctx, opGetIncident, "/incidents/"+strconv.Itoa(id), q)
+	path := "/incidents/" + strconv.Itoa(id)
+	doc, err := c.get(ctx, opGetIncident, path, url.Values{"include": {"components,meta"}})
+	if IsStatus(err, http.StatusBadRequest) {
+		c.log.Debug("cachet rejected include=meta, retrying without", "operation", opGetIncident.name)
+		doc, err = c.get(ctx, opGetIncident, path, url.Values{"include": {"components"}})
+	}
 	if err != nil {
 		return Incident{}, err
 	}

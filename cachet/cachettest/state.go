@@ -272,8 +272,8 @@ func (in *Incident) published(now time.Time) bool {
 	return in.PublishedAt == nil || !in.PublishedAt.After(now)
 }
 
-func (sc *Schedule) published(now time.Time) bool {
-	return sc.PublishedAt == nil || !sc.PublishedAt.After(now)
+func (s *Schedule) published(now time.Time) bool {
+	return s.PublishedAt == nil || !s.PublishedAt.After(now)
 }
 
 // effectiveStatus is a component's latest_status (reference §3.2): the
