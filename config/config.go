@@ -56,6 +56,19 @@ type CachetConfig struct {
 	// statussync's last write alone until statussync's own desired state
 	// changes.
 	RespectManualChanges bool `koanf:"respect_manual_changes"`
+	// Timezone is Cachet's APP_TIMEZONE (an IANA name, default UTC): Cachet
+	// renders timestamps without an offset, in that zone.
+	Timezone string `koanf:"timezone"`
+
+	location *time.Location
+}
+
+// Location is Timezone, loaded at validation.
+func (c CachetConfig) Location() *time.Location {
+	if c.location == nil {
+		return time.UTC
+	}
+	return c.location
 }
 
 // Enabled reports whether statussync writes to Cachet.

@@ -71,6 +71,13 @@ func (c *Config) validateCachet(p *problems) {
 	if cc.Timeout <= 0 {
 		p.add("cachet.timeout", "", "must be positive")
 	}
+	if cc.Timezone != "" {
+		loc, err := time.LoadLocation(cc.Timezone)
+		if err != nil {
+			p.add("cachet.timezone", "", "%v", err)
+		}
+		cc.location = loc
+	}
 	if cc.ResyncInterval < 30*time.Second {
 		p.add("cachet.resync_interval", "", "%v must be at least 30s", cc.ResyncInterval)
 	}

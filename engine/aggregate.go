@@ -90,3 +90,19 @@ func aggregate(rule config.Rule, quorum int, members []memberState) ComponentSta
 	}
 	return worst
 }
+
+// stateNames maps status_map's spelling to component states.
+var stateNames = map[string]ComponentState{
+	"operational":        ComponentOperational,
+	"performance_issues": ComponentPerformanceIssues,
+	"partial_outage":     ComponentPartialOutage,
+	"major_outage":       ComponentMajorOutage,
+}
+
+// mapStatus applies a component's status_map override (validated at load).
+func mapStatus(m map[string]string, s ComponentState) ComponentState {
+	if to, ok := m[s.String()]; ok {
+		return stateNames[to]
+	}
+	return s
+}

@@ -23,9 +23,12 @@ type ComponentUpdate struct {
 	Reasons map[string]string
 }
 
-// Sink receives the engine's decisions. Desire must not block: it records
-// the desired state and returns; moving Cachet is the sink's own business.
+// Sink receives the engine's decisions. Neither method may block: they
+// record and return; moving Cachet is the sink's own business.
 type Sink interface {
+	// Components is called on every Apply with the configured components.
+	Components(specs []config.ComponentSpec)
+	// Desire is called when a component's desired state changes.
 	Desire(u ComponentUpdate)
 }
 
@@ -49,11 +52,12 @@ type Engine struct {
 	applyMu sync.Mutex // serialises Apply and Stop
 	sched   *Scheduler
 
-	mu         sync.Mutex
-	gen        uint64 // bumped by every Apply; results of older runs are dropped
-	cfg        *config.Config
-	monitors   map[string]*monitorEntry
-	components []*componentEntry
+	mu           sync.Mutex
+	gen          uint64 // bumped by every Apply; results of older runs are dropped
+	cfg          *config.Config
+	monitors     map[string]*monitorEntry
+	components   []*componentEntry
+	connectivity []*monitorEntry
 
 	ready atomic.Bool
 }
@@ -150,14 +154,29 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
 			entries[name].components = append(entries[name].components, c)
 		}
 	}
+	var guard []*monitorEntry
+	for _, name := range cfg.Connectivity.Monitors {
+		guard = append(guard, entries[name])
+	}
 	e.gen = gen
 	e.cfg = cfg
 	e.monitors = entries
 	e.components = components
+	e.connectivity = guard
+	e.opts.MonitorMetrics.Init(cfg.Monitors)
+	e.opts.Metrics.init(cfg)
+	e.opts.Sink.Components(cfg.Components)
+	// Monitors may have moved between components: re-decide every
+	// component from the kept monitor states.
+	for _, c := range components {
+		if c.state != ComponentUnknown {
+			e.opts.Metrics.desiredStatus.WithLabelValues(c.spec.Name).Set(float64(c.state))
+		}
+		e.decide(c, e.opts.Now())
+	}
+	e.countStates()
 	e.mu.Unlock()
 
-	e.opts.MonitorMetrics.Init(cfg.Monitors)
-	e.opts.Metrics.init(cfg.Monitors)
 	e.sched = sched
 	sched.Start()
 	e.ready.Store(true)
@@ -194,8 +213,8 @@ func (e *Engine) Stop(limit time.Duration) error {
 // Ready reports whether a configuration is applied and scheduling.
 func (e *Engine) Ready() bool { return e.ready.Load() }
 
-// observe handles one check result: the monitor's state machine, then the
-// states of the components it belongs to.
+// observe handles one check result: the connectivity guard, the monitor's
+// state machine, then the states of the components it belongs to.
 func (e *Engine) observe(gen uint64, name string, r monitors.Result) {
 	now := e.opts.Now()
 	e.mu.Lock()
@@ -204,6 +223,10 @@ func (e *Engine) observe(gen uint64, name string, r monitors.Result) {
 		return // a run of a schedule that a reload replaced
 	}
 	m := e.monitors[name]
+	if r.Status == monitors.StatusDown && e.guardTripped(m) {
+		r.Status = monitors.StatusUnknown
+		r.Reason = "statussync's own connectivity is down"
+	}
 	from := m.state.state
 	e.logger.Debug("check result", "monitor", name, "status", r.Status.String(), "latency", r.Latency, "reason", r.Reason)
 	if !m.state.observe(r, m.spec.FailuresBeforeDown, m.spec.SuccessesBeforeUp, now) {
@@ -217,33 +240,83 @@ func (e *Engine) observe(gen uint64, name string, r monitors.Result) {
 		attrs = append(attrs, "err", r.Err)
 	}
 	e.logger.Info("monitor state changed", attrs...)
-
+	e.opts.Metrics.monitorTransitions.WithLabelValues(name, m.state.state.String()).Inc()
+	e.countStates()
 	for _, c := range m.components {
-		members := make([]memberState, 0, len(c.spec.Monitors))
-		reasons := map[string]string{}
-		for _, mn := range c.spec.Monitors {
-			mm := e.monitors[mn]
-			members = append(members, memberState{status: mm.state.state, outage: mm.spec.Outage})
-			if mm.state.state == monitors.StatusDown || mm.state.state == monitors.StatusDegraded {
-				reasons[mn] = mm.state.last.Reason
-			}
+		e.decide(c, m.state.since)
+	}
+}
+
+// guardTripped reports whether every connectivity monitor's latest result
+// is down, i.e. statussync's own network is presumably broken. The
+// connectivity monitors themselves are never masked.
+func (e *Engine) guardTripped(m *monitorEntry) bool {
+	if len(e.connectivity) == 0 {
+		return false
+	}
+	for _, g := range e.connectivity {
+		if g == m || g.state.last.Status != monitors.StatusDown {
+			return false
 		}
-		next := aggregate(c.spec.Rule, c.spec.Quorum, members)
-		if next == c.state || next == ComponentUnknown {
-			continue
+	}
+	return true
+}
+
+// decide recomputes a component's desired state from its monitors and
+// tells the sink when it changed. at is when the change began.
+func (e *Engine) decide(c *componentEntry, at time.Time) {
+	members := make([]memberState, 0, len(c.spec.Monitors))
+	reasons := map[string]string{}
+	for _, mn := range c.spec.Monitors {
+		mm := e.monitors[mn]
+		members = append(members, memberState{status: mm.state.state, outage: mm.spec.Outage})
+		if mm.state.state == monitors.StatusDown || mm.state.state == monitors.StatusDegraded {
+			reasons[mn] = mm.state.last.Reason
 		}
-		u := ComponentUpdate{Component: c.spec, From: c.state, To: next, At: now, Reasons: reasons}
-		c.state = next
-		e.opts.Sink.Desire(u)
+	}
+	next := mapStatus(c.spec.StatusMap, aggregate(c.spec.Rule, c.spec.Quorum, members))
+	if next == c.state || next == ComponentUnknown {
+		return
+	}
+	u := ComponentUpdate{Component: c.spec, From: c.state, To: next, At: at, Reasons: reasons}
+	c.state = next
+	e.opts.Metrics.componentTransitions.WithLabelValues(c.spec.Name, next.String()).Inc()
+	e.opts.Metrics.desiredStatus.WithLabelValues(c.spec.Name).Set(float64(next))
+	e.logger.Info("component state changed", "component", c.spec.Name, "from", u.From.String(), "to", next.String())
+	e.opts.Sink.Desire(u)
+}
+
+// countStates refreshes the monitors-by-state gauge.
+func (e *Engine) countStates() {
+	counts := map[monitors.Status]int{}
+	for _, m := range e.monitors {
+		counts[m.state.state]++
+	}
+	for _, st := range []monitors.Status{monitors.StatusUnknown, monitors.StatusUp, monitors.StatusDegraded, monitors.StatusDown} {
+		e.opts.Metrics.monitorsByState.WithLabelValues(st.String()).Set(float64(counts[st]))
 	}
 }
 
 // LogSink is the dry-run sink: it logs every change it would write.
 type LogSink struct{ Logger *slog.Logger }
 
+// Components does nothing: the dry run keeps no state.
+func (LogSink) Components([]config.ComponentSpec) {}
+
 // Desire logs the change.
 func (s LogSink) Desire(u ComponentUpdate) {
 	s.Logger.Info("dry run: would update component",
 		"component", u.Component.Name, "cachet_id", u.Component.CachetID,
 		"from", u.From.String(), "to", u.To.String())
+	if !u.Component.Incidents.Enabled {
+		return
+	}
+	switch outage := u.To >= ComponentPartialOutage; {
+	case outage && u.From < ComponentPartialOutage:
+		s.Logger.Info("dry run: would open incident", "component", u.Component.Name, "status", u.To.String(), "occurred_at", u.At)
+	case outage:
+		s.Logger.Info("dry run: would update incident", "component", u.Component.Name, "status", u.To.String())
+	case u.From >= ComponentPartialOutage:
+		s.Logger.Info("dry run: would resolve incident", "component", u.Component.Name)
+	}
 }

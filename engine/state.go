@@ -12,6 +12,9 @@ import (
 // neither the state nor the counters.
 type monitorState struct {
 	state monitors.Status
+	// since is when the evidence for the current state began: for down,
+	// the first of the consecutive failures, not the one that tripped the
+	// threshold; that is when an outage really started.
 	since time.Time
 	last  monitors.Result
 
@@ -19,6 +22,17 @@ type monitorState struct {
 	notDown int // consecutive up or degraded results
 	bad     int // consecutive degraded or down results
 	down    int // consecutive down results
+
+	// When each current run of results began.
+	goodSince, notDownSince, badSince, downSince time.Time
+}
+
+// bump counts one more result in a run, remembering when the run began.
+func bump(n *int, since *time.Time, now time.Time) {
+	if *n == 0 {
+		*since = now
+	}
+	*n++
 }
 
 // observe feeds one result through the state machine and reports whether
@@ -37,51 +51,51 @@ func (s *monitorState) observe(r monitors.Result, failures, successes int, now t
 	s.last = r
 	switch r.Status {
 	case monitors.StatusUp:
-		s.good++
-		s.notDown++
+		bump(&s.good, &s.goodSince, now)
+		bump(&s.notDown, &s.notDownSince, now)
 		s.bad, s.down = 0, 0
 	case monitors.StatusDegraded:
-		s.notDown++
-		s.bad++
+		bump(&s.notDown, &s.notDownSince, now)
+		bump(&s.bad, &s.badSince, now)
 		s.good, s.down = 0, 0
 	case monitors.StatusDown:
-		s.bad++
-		s.down++
+		bump(&s.bad, &s.badSince, now)
+		bump(&s.down, &s.downSince, now)
 		s.good, s.notDown = 0, 0
 	}
 
-	next := s.state
+	next, since := s.state, now
 	switch s.state {
 	case monitors.StatusUnknown:
 		switch {
 		case r.Status != monitors.StatusDown:
 			next = r.Status
 		case s.down >= failures:
-			next = monitors.StatusDown
+			next, since = monitors.StatusDown, s.downSince
 		}
 	case monitors.StatusUp:
 		switch {
 		case s.down >= failures:
-			next = monitors.StatusDown
+			next, since = monitors.StatusDown, s.downSince
 		case s.bad >= failures:
-			next = monitors.StatusDegraded
+			next, since = monitors.StatusDegraded, s.badSince
 		}
 	case monitors.StatusDegraded:
 		switch {
 		case s.down >= failures:
-			next = monitors.StatusDown
+			next, since = monitors.StatusDown, s.downSince
 		case s.good >= successes:
-			next = monitors.StatusUp
+			next, since = monitors.StatusUp, s.goodSince
 		}
 	case monitors.StatusDown:
 		if s.notDown >= successes {
-			next = r.Status
+			next, since = r.Status, s.notDownSince
 		}
 	}
 	if next == s.state {
 		return false
 	}
 	s.state = next
-	s.since = now
+	s.since = since
 	return true
 }

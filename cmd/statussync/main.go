@@ -4,6 +4,8 @@
 package main
 
 import (
+	_ "time/tzdata" // Cachet timezones resolve in images without zoneinfo
+
 	"context"
 	"errors"
 	"flag"

@@ -24,6 +24,7 @@ import (
 	"github.com/statussync/statussync/config"
 	"github.com/statussync/statussync/engine"
 	"github.com/statussync/statussync/internal/buildinfo"
+	"github.com/statussync/statussync/internal/cachetpage"
 	"github.com/statussync/statussync/monitors"
 )
 
@@ -49,6 +50,8 @@ type App struct {
 	registry *prometheus.Registry
 	engine   *engine.Engine
 	cfg      *config.Config
+	sink     *sink
+	writer   *writer
 
 	reloadOK   prometheus.Gauge
 	reloadTime prometheus.Gauge
@@ -67,10 +70,6 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := supported(cfg); err != nil {
-		return nil, err
-	}
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -101,12 +100,58 @@ func New(opts Options) (*App, error) {
 	}
 	a.reloadOK.Set(1)
 	a.reloadTime.SetToCurrentTime()
+	metrics := engine.NewMetrics(reg)
+	rec := engine.NewReconciler(engine.ReconcilerOptions{
+		Logger:               opts.Logger,
+		Metrics:              metrics,
+		ResyncInterval:       cfg.Cachet.ResyncInterval,
+		RespectManualChanges: cfg.Cachet.RespectManualChanges,
+		Page:                 &cachetpage.Page{},
+	})
+	a.sink = &sink{rec: rec, log: engine.LogSink{Logger: opts.Logger}}
+	a.writer = &writer{logger: opts.Logger, rec: rec}
+	if err := a.configureWriter(cfg); err != nil {
+		return nil, err
+	}
 	a.engine = engine.New(engine.Options{
 		Logger:         opts.Logger,
-		Metrics:        engine.NewMetrics(reg),
+		Metrics:        metrics,
 		MonitorMetrics: monitors.NewMetrics(reg),
+		Sink:           a.sink,
 	})
 	return a, nil
+}
+
+// configureWriter points the writer at the Cachet a configuration names and
+// sets dry-run mode; it does not start or stop the writer.
+func (a *App) configureWriter(cfg *config.Config) error {
+	a.sink.dryRun.Store(!cfg.Cachet.Enabled())
+	if !cfg.Cachet.Enabled() {
+		return nil
+	}
+	c, err := newCachetClient(cfg.Cachet, a)
+	if err != nil {
+		return err
+	}
+	if a.writer.page == nil {
+		a.writer.page = cachetpage.New(c)
+		a.writer.rec.SetPage(a.writer.page)
+	} else {
+		a.writer.page.SetClient(c)
+	}
+	a.writer.rec.SetOptions(cfg.Cachet.ResyncInterval, cfg.Cachet.RespectManualChanges)
+	return nil
+}
+
+// syncWriter starts or stops writing to match the configuration.
+func (a *App) syncWriter(ctx context.Context) {
+	if a.cfg.Cachet.Enabled() {
+		a.writer.start(ctx)
+		return
+	}
+	if err := a.writer.stop(ShutdownTimeout); err != nil {
+		a.logger.Error("stopping the Cachet writer", "err", err)
+	}
 }
 
 // Registry is the app's metrics registry.
@@ -149,6 +194,7 @@ func (a *App) Run(ctx context.Context) error {
 		_ = srv.Close()
 		return fmt.Errorf("start monitors: %w", err)
 	}
+	a.syncWriter(ctx)
 	a.logMode()
 
 	// SIGHUPs coalesce: one pending reload covers any number of signals.
@@ -165,6 +211,7 @@ func (a *App) Run(ctx context.Context) error {
 		case reply := <-a.reloads:
 			reply <- a.reload(ctx)
 		case err := <-serveErr:
+			_ = a.writer.stop(ShutdownTimeout)
 			_ = a.engine.Stop(ShutdownTimeout)
 			return fmt.Errorf("http server: %w", err)
 		case <-ctx.Done():
@@ -188,8 +235,9 @@ func (a *App) shutdown(srv *http.Server) error {
 	defer cancel()
 	engineErr := make(chan error, 1)
 	go func() { engineErr <- a.engine.Stop(ShutdownTimeout) }()
+	writerErr := a.writer.stop(ShutdownTimeout)
 	srvErr := srv.Shutdown(ctx)
-	if err := errors.Join(srvErr, <-engineErr); err != nil {
+	if err := errors.Join(srvErr, <-engineErr, writerErr); err != nil {
 		a.logger.Error("shutdown incomplete", "err", err)
 		return err
 	}
@@ -225,7 +273,7 @@ func (a *App) reload(ctx context.Context) error {
 		return nil
 	}
 	if err == nil {
-		err = supported(cfg)
+		err = a.configureWriter(cfg)
 	}
 	if err == nil {
 		err = a.engine.Apply(ctx, cfg)
@@ -238,6 +286,7 @@ func (a *App) reload(ctx context.Context) error {
 		return err
 	}
 	a.cfg = cfg
+	a.syncWriter(ctx)
 	a.reloadOK.Set(1)
 	a.reloadTime.SetToCurrentTime()
 	a.logger.Info("configuration reloaded", "monitors", len(cfg.Monitors), "components", len(cfg.Components))
@@ -271,13 +320,4 @@ func (a *App) handler() http.Handler {
 		_, _ = fmt.Fprintln(w, "statussync: /metrics /healthz /readyz, POST /-/reload")
 	})
 	return mux
-}
-
-// supported rejects configurations this build cannot carry out rather than
-// pretending to: writing to Cachet arrives with the reconciler.
-func supported(cfg *config.Config) error {
-	if cfg.Cachet.Enabled() {
-		return errors.New("cachet.url is set, but this build cannot write to Cachet yet: set cachet.dry_run: true")
-	}
-	return nil
 }

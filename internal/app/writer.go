@@ -1,0 +1,91 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/statussync/statussync/cachet"
+	"github.com/statussync/statussync/config"
+	"github.com/statussync/statussync/engine"
+	"github.com/statussync/statussync/internal/buildinfo"
+	"github.com/statussync/statussync/internal/cachetpage"
+)
+
+// sink is what the engine publishes to: the reconciler always records the
+// desired states (so that switching from dry run to writing, or becoming
+// leader, starts from the right state), and in dry run every change is
+// also logged.
+type sink struct {
+	rec    *engine.Reconciler
+	log    engine.LogSink
+	dryRun atomic.Bool
+}
+
+func (s *sink) Components(specs []config.ComponentSpec) { s.rec.Components(specs) }
+
+func (s *sink) Desire(u engine.ComponentUpdate) {
+	s.rec.Desire(u)
+	if s.dryRun.Load() {
+		s.log.Desire(u)
+	}
+}
+
+// writer runs the reconciler against Cachet while writing is enabled.
+type writer struct {
+	logger *slog.Logger
+	rec    *engine.Reconciler
+	page   *cachetpage.Page
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// newCachetClient builds the Cachet client a configuration describes.
+func newCachetClient(cfg config.CachetConfig, a *App) (*cachet.Client, error) {
+	c, err := cachet.New(cachet.Options{
+		BaseURL:    cfg.URL,
+		Token:      cfg.Token.Reveal(),
+		Timeout:    cfg.Timeout,
+		UserAgent:  "statussync/" + buildinfo.Get().Version,
+		Registerer: a.registry,
+		Logger:     a.logger.With("subsystem", "cachet"),
+		TLSConfig:  cfg.TLS.Build(),
+		RateLimit:  cfg.RateLimit,
+		Location:   cfg.Location(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cachet client: %w", err)
+	}
+	return c, nil
+}
+
+// start runs the reconciler until stop.
+func (w *writer) start(ctx context.Context) {
+	if w.cancel != nil {
+		return
+	}
+	ctx, w.cancel = context.WithCancel(ctx)
+	w.done = make(chan struct{})
+	go func() {
+		defer close(w.done)
+		w.rec.Run(ctx)
+	}()
+}
+
+// stop cancels the reconciler, which stops writing at once, and waits for
+// it up to limit.
+func (w *writer) stop(limit time.Duration) error {
+	if w.cancel == nil {
+		return nil
+	}
+	w.cancel()
+	w.cancel = nil
+	select {
+	case <-w.done:
+		return nil
+	case <-time.After(limit):
+		return fmt.Errorf("reconciler still running after %s", limit)
+	}
+}
