@@ -313,7 +313,15 @@ func (c *Client) wait(ctx context.Context) error {
 	if c.limiter == nil {
 		return ctx.Err()
 	}
-	return c.limiter.Wait(ctx)
+	if err := c.limiter.Wait(ctx); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		// The limiter refuses early when the deadline would pass first;
+		// report it as the deadline so that errors.Is works for callers.
+		return fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
+	}
+	return nil
 }
 
 // pause holds back every request of this client for d after a 429: Cachet's

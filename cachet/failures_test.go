@@ -406,6 +406,22 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("6 requests at 50/s took %s", elapsed)
 	}
 
+	t.Run("a wait past the deadline is a deadline error", func(t *testing.T) {
+		c := newClient(t, srv.URL(), func(o *Options) { o.RateLimit = 0.5; o.RateBurst = 1 })
+		if err := c.Ping(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		if err := c.Ping(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want deadline exceeded", err)
+		}
+		if time.Since(start) > 50*time.Millisecond {
+			t.Error("the limiter waited although the deadline could not be met")
+		}
+	})
+
 	t.Run("default stays under cachet's 300 per minute", func(t *testing.T) {
 		c, err := New(Options{BaseURL: srv.URL()})
 		if err != nil {
