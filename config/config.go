@@ -140,6 +140,9 @@ type MonitorSpec struct {
 	Kind string `koanf:"-"`
 	// Cron is the parsed Schedule, or nil when Interval is used.
 	Cron cron.Schedule `koanf:"-"`
+	// rawKind is the kind block the file named, set by Load; a block that
+	// failed to decode is nil but was not forgotten by the user.
+	rawKind string
 	// Fingerprint changes whenever anything that shapes this monitor's
 	// checks changes (its own keys or the defaults); a reload keeps the
 	// state of monitors whose fingerprint is unchanged.

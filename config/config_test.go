@@ -250,3 +250,30 @@ func writeAndLoad(tb testing.TB, yaml string, environ []string) *Config {
 	}
 	return cfg
 }
+
+func TestChecksumFollowsProbeFiles(t *testing.T) {
+	dir := t.TempDir()
+	bearer := filepath.Join(dir, "bearer")
+	if err := os.WriteFile(bearer, []byte("one"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf("monitors:\n  - {name: api, http: {url: \"https://127.0.0.1/\", bearer_token_file: %q}}\n", bearer)
+	path := filepath.Join(dir, "c.yml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bearer, []byte("two"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Checksum == b.Checksum {
+		t.Error("rotating a probe's bearer_token_file must change the checksum, or the reload is skipped")
+	}
+}

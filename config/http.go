@@ -228,7 +228,7 @@ func (h *HTTPProbe) validate(p *problems, path, object string) {
 	if h.BodySizeLimit < 0 {
 		p.add(path+".body_size_limit", object, "must be a size in bytes, or a number with B, KB, MB or GB")
 	}
-	if err := h.TLSConfig.compile(); err != nil {
+	if err := h.TLSConfig.compile(p); err != nil {
 		p.add(path+".tls_config", object, "%v", err)
 	}
 	isHTTPS := h.parsedURL == nil || h.parsedURL.Scheme == "https"

@@ -96,8 +96,9 @@ func Load(path string, environ []string) (*Config, error) {
 	// everything; only their findings at paths that already have a problem
 	// (a value that failed to decode reads as zero) are dropped as noise.
 	reported := len(p.errs)
-	var semantic problems
-	cfg.readSecretFiles(&semantic, sum)
+	markRawKinds(cfg, raw)
+	semantic := problems{digest: sum}
+	cfg.readSecretFiles(&semantic)
 	cfg.applyDefaults()
 	cfg.validate(&semantic, environ)
 	for _, e := range semantic.errs {
@@ -139,7 +140,7 @@ func durationHook(from, to reflect.Type, data any) (any, error) {
 // readSecretFiles replaces token_file and password_file by their contents.
 // They are read on every load so that a rotated secret is picked up by a
 // reload, and they feed the checksum so that rotation alone triggers one.
-func (c *Config) readSecretFiles(p *problems, sum interface{ Write([]byte) (int, error) }) {
+func (c *Config) readSecretFiles(p *problems) {
 	read := func(path, key string, dst *Secret) {
 		if path == "" {
 			return
@@ -148,7 +149,7 @@ func (c *Config) readSecretFiles(p *problems, sum interface{ Write([]byte) (int,
 			p.add(key, "", "set either the secret or its file, not both")
 			return
 		}
-		data, err := os.ReadFile(path)
+		data, err := p.readFile(path)
 		if err != nil {
 			p.add(key, "", "%v", unwrapPathError(err))
 			return
@@ -158,7 +159,6 @@ func (c *Config) readSecretFiles(p *problems, sum interface{ Write([]byte) (int,
 			p.add(key, "", "file %s is empty", path)
 			return
 		}
-		_, _ = sum.Write(data)
 		*dst = Secret(v)
 	}
 	read(c.Cachet.TokenFile, "cachet.token_file", &c.Cachet.Token)
@@ -335,5 +335,21 @@ func (c *Config) fingerprint(raw map[string]any) {
 			h.Write(b)
 		}
 		c.Monitors[i].Fingerprint = hex.EncodeToString(h.Sum(nil))[:16]
+	}
+}
+
+// markRawKinds records which kind block each monitor named in the file.
+func markRawKinds(c *Config, raw map[string]any) {
+	items, _ := raw["monitors"].([]any)
+	for i := range c.Monitors {
+		if i >= len(items) {
+			return
+		}
+		m, _ := items[i].(map[string]any)
+		for _, k := range Kinds {
+			if _, ok := m[k]; ok {
+				c.Monitors[i].rawKind = k
+			}
+		}
 	}
 }

@@ -7,7 +7,6 @@ package config
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -132,7 +131,7 @@ func validateMinCertValidity(p *problems, path, object string, d model.Duration,
 // readFileAt reads a file named in the configuration, reporting a problem
 // at key when it cannot be read.
 func readFileAt(p *problems, key, object, path string) ([]byte, bool) {
-	data, err := os.ReadFile(path)
+	data, err := p.readFile(path)
 	if err != nil {
 		p.add(key, object, "%v", unwrapPathError(err))
 		return nil, false

@@ -3,12 +3,32 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 )
 
 // problems collects every validation failure of one load, so that a user
 // fixing a config sees all of them at once rather than one per attempt.
 type problems struct {
 	errs []error
+	// digest, when set, receives the contents of every file the
+	// configuration names, so that rotating any of them (a token, a
+	// password, a client certificate) changes the checksum and a reload is
+	// not skipped.
+	digest io.Writer
+}
+
+// readFile reads a file the configuration names and feeds the digest.
+func (p *problems) readFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if p.digest != nil {
+		_, _ = fmt.Fprintf(p.digest, "%s\x00%d\x00", path, len(data))
+		_, _ = p.digest.Write(data)
+	}
+	return data, nil
 }
 
 // add records a problem at a key path. object names the monitor or

@@ -98,7 +98,7 @@ func (t *TCPProbe) validate(p *problems, path, object string) {
 			p.add(at+".starttls", object, "the connection is already TLS (tls: true)")
 		}
 	}
-	if err := t.TLSConfig.compile(); err != nil {
+	if err := t.TLSConfig.compile(p); err != nil {
 		p.add(path+".tls_config", object, "%v", err)
 	}
 	validateMinCertValidity(p, path, object, t.MinCertValidity, t.UsesTLS())

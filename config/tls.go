@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"os"
 )
 
 // TLSConfig configures a TLS client. Verification is on unless
@@ -44,7 +43,7 @@ func (c *TLSConfig) Build() *tls.Config {
 
 // compile reads the files and builds the tls.Config, so that a missing CA or
 // key file fails at load and never at probe time.
-func (c *TLSConfig) compile() error {
+func (c *TLSConfig) compile(p *problems) error {
 	cfg := &tls.Config{
 		InsecureSkipVerify: c.InsecureSkipVerify, //nolint:gosec // opt-in, off by default
 		ServerName:         c.ServerName,
@@ -68,7 +67,7 @@ func (c *TLSConfig) compile() error {
 		cfg.MaxVersion = v
 	}
 	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
+		pem, err := p.readFile(c.CAFile)
 		if err != nil {
 			return fmt.Errorf("ca_file: %w", err)
 		}
@@ -82,7 +81,15 @@ func (c *TLSConfig) compile() error {
 		return fmt.Errorf("cert_file and key_file must be set together")
 	}
 	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		certPEM, err := p.readFile(c.CertFile)
+		if err != nil {
+			return fmt.Errorf("cert_file: %w", err)
+		}
+		keyPEM, err := p.readFile(c.KeyFile)
+		if err != nil {
+			return fmt.Errorf("key_file: %w", err)
+		}
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			return fmt.Errorf("cert_file/key_file: %w", err)
 		}

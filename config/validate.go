@@ -21,7 +21,7 @@ var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // reservedLabels are set by statussync itself on probe metrics, or by
 // Prometheus on scrape.
-var reservedLabels = []string{"monitor", "kind", "phase", "result", "le", "quantile", "job", "instance"}
+var reservedLabels = []string{"monitor", "kind", "phase", "result", "version", "cipher", "le", "quantile", "job", "instance"}
 
 // Validate checks a configuration built by hand (Load validates for you),
 // filling in defaults first. It compiles everything that can be compiled and
@@ -84,7 +84,7 @@ func (c *Config) validateCachet(p *problems) {
 	if cc.RateLimit <= 0 || cc.RateLimit > 5 {
 		p.add("cachet.rate_limit", "", "%v must be above 0 and at most 5 requests per second (Cachet allows 300 per minute)", cc.RateLimit)
 	}
-	if err := cc.TLS.compile(); err != nil {
+	if err := cc.TLS.compile(p); err != nil {
 		p.add("cachet.tls", "", "%v", err)
 	}
 }
@@ -210,7 +210,9 @@ func (c *Config) validateMonitor(p *problems, i int, names map[string]int) {
 	blocks := m.kindBlocks()
 	switch len(blocks) {
 	case 0:
-		p.add(path, obj, "needs one kind block (%s)", strings.Join(Kinds, ", "))
+		if m.rawKind == "" { // else its decode error is already reported
+			p.add(path, obj, "needs one kind block (%s)", strings.Join(Kinds, ", "))
+		}
 	case 1:
 		for kind, b := range blocks {
 			m.Kind = kind
