@@ -56,11 +56,20 @@ type CachetConfig struct {
 	// statussync's last write alone until statussync's own desired state
 	// changes.
 	RespectManualChanges bool `koanf:"respect_manual_changes"`
+	// Backoff bounds the delay between reconcile attempts while Cachet
+	// fails (it doubles from Min up to Max).
+	Backoff BackoffConfig `koanf:"backoff"`
 	// Timezone is Cachet's APP_TIMEZONE (an IANA name, default UTC): Cachet
 	// renders timestamps without an offset, in that zone.
 	Timezone string `koanf:"timezone"`
 
 	location *time.Location
+}
+
+// BackoffConfig bounds an exponential backoff.
+type BackoffConfig struct {
+	Min time.Duration `koanf:"min"`
+	Max time.Duration `koanf:"max"`
 }
 
 // Location is Timezone, loaded at validation.

@@ -12,6 +12,7 @@ func Default() *Config {
 			// reconcile burst never trips it.
 			RateLimit:            4,
 			ResyncInterval:       5 * time.Minute,
+			Backoff:              BackoffConfig{Min: time.Second, Max: time.Minute},
 			RespectManualChanges: true,
 		},
 		CloudNS: CloudNSConfig{

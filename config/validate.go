@@ -78,8 +78,11 @@ func (c *Config) validateCachet(p *problems) {
 		}
 		cc.location = loc
 	}
-	if cc.ResyncInterval < 30*time.Second {
-		p.add("cachet.resync_interval", "", "%v must be at least 30s", cc.ResyncInterval)
+	if cc.ResyncInterval < 5*time.Second {
+		p.add("cachet.resync_interval", "", "%v must be at least 5s", cc.ResyncInterval)
+	}
+	if cc.Backoff.Min <= 0 || cc.Backoff.Max < cc.Backoff.Min {
+		p.add("cachet.backoff", "", "min %v must be positive and at most max %v", cc.Backoff.Min, cc.Backoff.Max)
 	}
 	if cc.RateLimit <= 0 || cc.RateLimit > 5 {
 		p.add("cachet.rate_limit", "", "%v must be above 0 and at most 5 requests per second (Cachet allows 300 per minute)", cc.RateLimit)

@@ -116,10 +116,13 @@ func (r *Reconciler) SetPage(p StatusPage) {
 
 // SetOptions changes the tunables a reload may change; they apply from the
 // next pass.
-func (r *Reconciler) SetOptions(resync time.Duration, respectManual bool) {
+func (r *Reconciler) SetOptions(resync time.Duration, respectManual bool, minBackoff, maxBackoff time.Duration) {
 	r.mu.Lock()
 	if resync > 0 {
 		r.opts.ResyncInterval = resync
+	}
+	if minBackoff > 0 && maxBackoff >= minBackoff {
+		r.opts.MinBackoff, r.opts.MaxBackoff = minBackoff, maxBackoff
 	}
 	r.opts.RespectManualChanges = respectManual
 	r.mu.Unlock()
@@ -193,6 +196,12 @@ func (r *Reconciler) respectManual() bool {
 	return r.opts.RespectManualChanges
 }
 
+func (r *Reconciler) backoffBounds() (lo, hi time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.opts.MinBackoff, r.opts.MaxBackoff
+}
+
 func (r *Reconciler) resync() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -257,7 +266,8 @@ func (r *Reconciler) Run(ctx context.Context) {
 		var wait time.Duration
 		if err != nil {
 			r.opts.Metrics.reconcileErrors.Inc()
-			backoff = min(max(backoff*2, r.opts.MinBackoff), r.opts.MaxBackoff)
+			lo, hi := r.backoffBounds()
+			backoff = min(max(backoff*2, lo), hi)
 			wait = backoff
 			r.logger.Warn("reconcile failed, keeping the desired state and retrying", "retry_in", wait, "err", err)
 			refresh = true // the page may have changed while it failed

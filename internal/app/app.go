@@ -106,6 +106,8 @@ func New(opts Options) (*App, error) {
 		Metrics:              metrics,
 		ResyncInterval:       cfg.Cachet.ResyncInterval,
 		RespectManualChanges: cfg.Cachet.RespectManualChanges,
+		MinBackoff:           cfg.Cachet.Backoff.Min,
+		MaxBackoff:           cfg.Cachet.Backoff.Max,
 		Page:                 &cachetpage.Page{},
 	})
 	a.sink = &sink{rec: rec, log: engine.LogSink{Logger: opts.Logger}}
@@ -139,7 +141,7 @@ func (a *App) configureWriter(cfg *config.Config) error {
 	} else {
 		a.writer.page.SetClient(c)
 	}
-	a.writer.rec.SetOptions(cfg.Cachet.ResyncInterval, cfg.Cachet.RespectManualChanges)
+	a.writer.rec.SetOptions(cfg.Cachet.ResyncInterval, cfg.Cachet.RespectManualChanges, cfg.Cachet.Backoff.Min, cfg.Cachet.Backoff.Max)
 	return nil
 }
 
