@@ -26,10 +26,13 @@ type ComponentUpdate struct {
 // Sink receives the engine's decisions. Neither method may block: they
 // record and return; moving Cachet is the sink's own business.
 type Sink interface {
-	// Components is called on every Apply with the configured components.
-	Components(specs []config.ComponentSpec)
+	// Configure is called on every Apply with the new configuration.
+	Configure(cfg *config.Config)
 	// Desire is called when a component's desired state changes.
 	Desire(u ComponentUpdate)
+	// Sample is called with each successful check's latency, in
+	// milliseconds, of a monitor that pushes a metric.
+	Sample(monitor string, spec config.MetricSpec, value float64, at time.Time)
 }
 
 // Options configure an Engine.
@@ -165,7 +168,7 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
 	e.connectivity = guard
 	e.opts.MonitorMetrics.Init(cfg.Monitors)
 	e.opts.Metrics.init(cfg)
-	e.opts.Sink.Components(cfg.Components)
+	e.opts.Sink.Configure(cfg)
 	// Monitors may have moved between components: re-decide every
 	// component from the kept monitor states.
 	for _, c := range components {
@@ -226,6 +229,9 @@ func (e *Engine) observe(gen uint64, name string, r monitors.Result) {
 	if r.Status == monitors.StatusDown && e.guardTripped(m) {
 		r.Status = monitors.StatusUnknown
 		r.Reason = "statussync's own connectivity is down"
+	}
+	if m.spec.Metric != nil && (r.Status == monitors.StatusUp || r.Status == monitors.StatusDegraded) {
+		e.opts.Sink.Sample(name, *m.spec.Metric, float64(r.Latency)/float64(time.Millisecond), now)
 	}
 	from := m.state.state
 	e.logger.Debug("check result", "monitor", name, "status", r.Status.String(), "latency", r.Latency, "reason", r.Reason)
@@ -300,8 +306,11 @@ func (e *Engine) countStates() {
 // LogSink is the dry-run sink: it logs every change it would write.
 type LogSink struct{ Logger *slog.Logger }
 
-// Components does nothing: the dry run keeps no state.
-func (LogSink) Components([]config.ComponentSpec) {}
+// Configure does nothing: the dry run keeps no state.
+func (LogSink) Configure(*config.Config) {}
+
+// Sample does nothing: the dry run posts no metric points.
+func (LogSink) Sample(string, config.MetricSpec, float64, time.Time) {}
 
 // Desire logs the change.
 func (s LogSink) Desire(u ComponentUpdate) {

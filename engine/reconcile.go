@@ -54,9 +54,10 @@ type Reconciler struct {
 	opts   ReconcilerOptions
 	logger *slog.Logger
 
-	mu    sync.Mutex // guards wants, and opts' Page and tunables
-	wants map[string]*want
-	wake  chan struct{}
+	mu     sync.Mutex // guards wants, series, and opts' Page and tunables
+	wants  map[string]*want
+	series map[string]*series // metric points by monitor
+	wake   chan struct{}
 }
 
 // want is one component's desired state and its outage episodes.
@@ -103,6 +104,7 @@ func NewReconciler(opts ReconcilerOptions) *Reconciler {
 		opts:   opts,
 		logger: opts.Logger.With("subsystem", "reconciler"),
 		wants:  map[string]*want{},
+		series: map[string]*series{},
 		wake:   make(chan struct{}, 1),
 	}
 }
@@ -126,6 +128,16 @@ func (r *Reconciler) SetOptions(resync time.Duration, respectManual bool, minBac
 	}
 	r.opts.RespectManualChanges = respectManual
 	r.mu.Unlock()
+}
+
+// Configure takes a new configuration: removed components and metrics are
+// forgotten, changed specs (incident settings, ids) apply from the next
+// pass.
+func (r *Reconciler) Configure(cfg *config.Config) {
+	r.mu.Lock()
+	r.metricSpecs(cfg.Monitors)
+	r.mu.Unlock()
+	r.Components(cfg.Components)
 }
 
 // Components replaces the set of components: removed ones are forgotten,
@@ -230,6 +242,11 @@ type tracking struct {
 	orphansChecked map[string]bool
 	// logged avoids repeating the same "leaving it alone" line every pass.
 	logged map[string]string
+	// metrics is the page's metric list (nil until needed); metricIDs and
+	// thresholds are the resolved metric of each monitor.
+	metrics    []PageMetric
+	metricIDs  map[string]int
+	thresholds map[string]int
 }
 
 type agreement struct {
@@ -247,8 +264,11 @@ func (r *Reconciler) Run(ctx context.Context) {
 		agreed:         map[int]agreement{},
 		orphansChecked: map[string]bool{},
 		logged:         map[string]string{},
+		metricIDs:      map[string]int{},
+		thresholds:     map[string]int{},
 	}
 	r.forgetIncidentIDs()
+	r.resetSeries(r.opts.Now())
 	r.logger.Info("reconciler started")
 	defer r.logger.Info("reconciler stopped")
 
@@ -275,6 +295,10 @@ func (r *Reconciler) Run(ctx context.Context) {
 			backoff = 0
 			r.opts.Metrics.reconcileLastSuccess.Set(float64(r.opts.Now().UnixNano()) / 1e9)
 			wait = max(time.Until(lastRefresh.Add(r.resync())), 0)
+			if next := r.nextMetricFlush(t); !next.IsZero() {
+				// A second past the window's end, so it is complete.
+				wait = min(wait, max(time.Until(next.Add(time.Second)), 0))
+			}
 			refresh = false
 		}
 		timer := time.NewTimer(wait)
@@ -283,7 +307,7 @@ func (r *Reconciler) Run(ctx context.Context) {
 			timer.Stop()
 			return
 		case <-timer.C:
-			refresh = refresh || err == nil
+			refresh = refresh || (err == nil && !time.Now().Before(lastRefresh.Add(r.resync())))
 		case <-r.wake:
 			timer.Stop()
 			if err != nil {
@@ -365,6 +389,9 @@ func (r *Reconciler) pass(ctx context.Context, t *tracking, refresh bool) error 
 			}
 		}
 	}
+	if err := r.flushMetrics(ctx, t); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -380,6 +407,7 @@ func (r *Reconciler) refresh(ctx context.Context, t *tracking) error {
 	}
 	clear(t.ids)
 	clear(t.observed)
+	t.metrics = nil // re-read when next needed
 	for _, c := range comps {
 		t.observed[c.ID] = c
 		if _, dup := t.ids[c.Name]; !dup {

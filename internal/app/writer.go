@@ -24,7 +24,11 @@ type sink struct {
 	dryRun atomic.Bool
 }
 
-func (s *sink) Components(specs []config.ComponentSpec) { s.rec.Components(specs) }
+func (s *sink) Configure(cfg *config.Config) { s.rec.Configure(cfg) }
+
+func (s *sink) Sample(monitor string, spec config.MetricSpec, value float64, at time.Time) {
+	s.rec.Sample(monitor, spec, value, at)
+}
 
 func (s *sink) Desire(u engine.ComponentUpdate) {
 	s.rec.Desire(u)

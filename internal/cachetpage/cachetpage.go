@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/statussync/statussync/cachet"
 	"github.com/statussync/statussync/engine"
@@ -246,5 +247,40 @@ func (p *Page) UpdateIncident(ctx context.Context, id int, resolved bool, messag
 		status = cachet.IncidentFixed
 	}
 	_, err := p.c().CreateIncidentUpdate(ctx, id, status, message)
+	return err
+}
+
+var _ engine.MetricPage = (*Page)(nil)
+
+// ListMetrics returns every metric the token can see.
+func (p *Page) ListMetrics(ctx context.Context) ([]engine.PageMetric, error) {
+	ms, err := p.c().ListMetrics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.PageMetric, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, engine.PageMetric{ID: m.ID, Name: m.Name, Threshold: m.Threshold})
+	}
+	return out, nil
+}
+
+// CreateMetric creates an averaging metric. Cachet's create response is not
+// refreshed, so a threshold it defaulted may read as 0; the one asked for
+// is returned then.
+func (p *Page) CreateMetric(ctx context.Context, name, suffix string, threshold int) (engine.PageMetric, error) {
+	m, err := p.c().CreateMetric(ctx, cachet.MetricCreate{Name: name, Suffix: suffix, CalcType: cachet.MetricAverage, Threshold: threshold})
+	if err != nil {
+		return engine.PageMetric{}, err
+	}
+	if m.Threshold == 0 {
+		m.Threshold = threshold
+	}
+	return engine.PageMetric{ID: m.ID, Name: m.Name, Threshold: m.Threshold}, nil
+}
+
+// PostMetricPoint posts one point.
+func (p *Page) PostMetricPoint(ctx context.Context, id int, value float64, at time.Time) error {
+	_, err := p.c().PostMetricPoint(ctx, id, value, at)
 	return err
 }
