@@ -55,12 +55,11 @@ type Engine struct {
 	applyMu sync.Mutex // serialises Apply and Stop
 	sched   *Scheduler
 
-	mu           sync.Mutex
-	gen          uint64 // bumped by every Apply; results of older runs are dropped
-	cfg          *config.Config
-	monitors     map[string]*monitorEntry
-	components   []*componentEntry
-	connectivity []*monitorEntry
+	mu         sync.Mutex
+	gen        uint64 // bumped by every Apply; results of older runs are dropped
+	cfg        *config.Config
+	monitors   map[string]*monitorEntry
+	components []*componentEntry
 
 	ready atomic.Bool
 }
@@ -112,6 +111,7 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
 	e.mu.Lock()
 	gen := e.gen + 1
 	e.mu.Unlock()
+	g := newGuard(cfg, entries, e.opts.Now)
 	jobs := make([]Job, 0, len(cfg.Monitors))
 	for _, spec := range cfg.Monitors {
 		entry := entries[spec.Name]
@@ -122,6 +122,10 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
 			Timeout:  spec.Timeout,
 			Run: func(ctx context.Context) {
 				r := entry.mon.Check(ctx)
+				if r.Status == monitors.StatusDown && g != nil && !g.covers(spec.Name) && g.isolated(ctx) {
+					r.Status = monitors.StatusUnknown
+					r.Reason = "statussync's own connectivity is down"
+				}
 				e.observe(gen, spec.Name, r)
 			},
 		})
@@ -157,15 +161,10 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
 			entries[name].components = append(entries[name].components, c)
 		}
 	}
-	var guard []*monitorEntry
-	for _, name := range cfg.Connectivity.Monitors {
-		guard = append(guard, entries[name])
-	}
 	e.gen = gen
 	e.cfg = cfg
 	e.monitors = entries
 	e.components = components
-	e.connectivity = guard
 	e.opts.MonitorMetrics.Init(cfg.Monitors)
 	e.opts.Metrics.init(cfg)
 	e.opts.Sink.Configure(cfg)
@@ -216,8 +215,8 @@ func (e *Engine) Stop(limit time.Duration) error {
 // Ready reports whether a configuration is applied and scheduling.
 func (e *Engine) Ready() bool { return e.ready.Load() }
 
-// observe handles one check result: the connectivity guard, the monitor's
-// state machine, then the states of the components it belongs to.
+// observe handles one check result: the monitor's state machine, then the
+// states of the components it belongs to.
 func (e *Engine) observe(gen uint64, name string, r monitors.Result) {
 	now := e.opts.Now()
 	e.mu.Lock()
@@ -226,10 +225,6 @@ func (e *Engine) observe(gen uint64, name string, r monitors.Result) {
 		return // a run of a schedule that a reload replaced
 	}
 	m := e.monitors[name]
-	if r.Status == monitors.StatusDown && e.guardTripped(m) {
-		r.Status = monitors.StatusUnknown
-		r.Reason = "statussync's own connectivity is down"
-	}
 	if m.spec.Metric != nil && (r.Status == monitors.StatusUp || r.Status == monitors.StatusDegraded) {
 		e.opts.Sink.Sample(name, *m.spec.Metric, float64(r.Latency)/float64(time.Millisecond), now)
 	}
@@ -251,21 +246,6 @@ func (e *Engine) observe(gen uint64, name string, r monitors.Result) {
 	for _, c := range m.components {
 		e.decide(c, m.state.since)
 	}
-}
-
-// guardTripped reports whether every connectivity monitor's latest result
-// is down, i.e. statussync's own network is presumably broken. The
-// connectivity monitors themselves are never masked.
-func (e *Engine) guardTripped(m *monitorEntry) bool {
-	if len(e.connectivity) == 0 {
-		return false
-	}
-	for _, g := range e.connectivity {
-		if g == m || g.state.last.Status != monitors.StatusDown {
-			return false
-		}
-	}
-	return true
 }
 
 // decide recomputes a component's desired state from its monitors and

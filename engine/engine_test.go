@@ -96,3 +96,136 @@ func TestEngineFeedsSamplesOfSuccessfulChecksOnly(t *testing.T) {
 		t.Errorf("updates = %+v, want the last one partial_outage", updates)
 	}
 }
+
+func closedAddr(tb testing.TB) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a := l.Addr().String()
+	_ = l.Close()
+	return a
+}
+
+func validated(tb testing.TB, cfg *config.Config) *config.Config {
+	tb.Helper()
+	d := config.Default()
+	cfg.Cachet, cfg.CloudNS, cfg.Defaults, cfg.HA = d.Cachet, d.CloudNS, d.Defaults, d.HA
+	if err := cfg.Validate(); err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
+}
+
+func TestConnectivityGuardTurnsDownIntoUnknown(t *testing.T) {
+	fast := func(name, addr string) config.MonitorSpec {
+		return config.MonitorSpec{Name: name, Interval: 40 * time.Millisecond, Timeout: 30 * time.Millisecond, FailuresBeforeDown: 1, TCP: &config.TCPProbe{Address: addr}}
+	}
+	// The uplink is down too: statussync's own network looks broken.
+	cfg := validated(t, &config.Config{
+		Monitors:     []config.MonitorSpec{fast("uplink", closedAddr(t)), fast("target", closedAddr(t))},
+		Components:   []config.ComponentSpec{{Name: "C", Monitors: []string{"target"}}},
+		Connectivity: config.ConnectivityConfig{Monitors: []string{"uplink"}},
+	})
+	sink := &recordingSink{samples: map[string]int{}}
+	reg := prometheus.NewRegistry()
+	e := New(Options{Metrics: NewMetrics(reg), MonitorMetrics: monitors.NewMetrics(reg), Sink: sink})
+	if err := e.Apply(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	_ = e.Stop(time.Second)
+	if _, updates := sink.counts(); len(updates) != 0 {
+		t.Errorf("with the uplink down too, the component changed: %+v", updates)
+	}
+
+	// Same target, uplink up: the target's failures count.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+	cfg.Monitors[0].TCP.Address = ln.Addr().String()
+	sink2 := &recordingSink{samples: map[string]int{}}
+	reg2 := prometheus.NewRegistry()
+	e2 := New(Options{Metrics: NewMetrics(reg2), MonitorMetrics: monitors.NewMetrics(reg2), Sink: sink2})
+	if err := e2.Apply(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	_ = e2.Stop(time.Second)
+	if _, updates := sink2.counts(); len(updates) == 0 || updates[0].To != ComponentMajorOutage {
+		t.Errorf("with the uplink up, updates = %+v, want major outage", updates)
+	}
+}
+
+func TestReloadKeepsStateOfUnchangedMonitors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+	mk := func(otherAddr string) *config.Config {
+		return validated(t, &config.Config{
+			Monitors: []config.MonitorSpec{
+				{Name: "kept", Interval: 40 * time.Millisecond, Timeout: 30 * time.Millisecond, TCP: &config.TCPProbe{Address: ln.Addr().String()}},
+				{Name: "changed", Interval: 40 * time.Millisecond, Timeout: 30 * time.Millisecond, TCP: &config.TCPProbe{Address: otherAddr}},
+			},
+			Components: []config.ComponentSpec{{Name: "K", Monitors: []string{"kept"}}, {Name: "X", Monitors: []string{"changed"}}},
+		})
+	}
+	first := mk(ln.Addr().String())
+	// Fingerprints come from Load; give the hand-built configs distinct ones.
+	first.Monitors[0].Fingerprint, first.Monitors[1].Fingerprint = "k", "c1"
+	sink := &recordingSink{samples: map[string]int{}}
+	reg := prometheus.NewRegistry()
+	e := New(Options{Metrics: NewMetrics(reg), MonitorMetrics: monitors.NewMetrics(reg), Sink: sink})
+	ctx := context.Background()
+	if err := e.Apply(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	second := mk(closedAddr(t))
+	second.Monitors[0].Fingerprint, second.Monitors[1].Fingerprint = "k", "c2"
+	if err := e.Apply(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	_ = e.Stop(time.Second)
+
+	_, updates := sink.counts()
+	var k []ComponentState
+	for _, u := range updates {
+		if u.Component.Name == "K" {
+			k = append(k, u.To)
+		}
+	}
+	if len(k) != 1 || k[0] != ComponentOperational {
+		t.Errorf("component K, whose monitor did not change, went through %v; want one decision kept across the reload", k)
+	}
+	e.mu.Lock()
+	changed := e.monitors["changed"].state.state
+	e.mu.Unlock()
+	if changed != monitors.StatusDown {
+		t.Errorf("the changed monitor is %v, want down from its new target", changed)
+	}
+}
