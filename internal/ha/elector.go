@@ -82,7 +82,9 @@ func newElector(cfg config.HAConfig, opts Options, lock rl.Interface) (*Elector,
 
 // checkTimings enforces what the stop-before-the-lease-moves bound needs on
 // top of config validation: client-go writes the lease duration in whole
-// seconds, so the truncated duration must still exceed the renew deadline.
+// seconds, so the truncated duration must still exceed the renew deadline,
+// and followers see at most one renewal a second, so the renew deadline
+// must leave room for that on top of the retry period.
 func checkTimings(cfg config.HAConfig) error {
 	if cfg.RetryPeriod <= 0 {
 		return fmt.Errorf("ha: retry period %v must be positive", cfg.RetryPeriod)
@@ -90,6 +92,10 @@ func checkTimings(cfg config.HAConfig) error {
 	if float64(cfg.RenewDeadline) <= leaderelection.JitterFactor*float64(cfg.RetryPeriod) {
 		return fmt.Errorf("ha: renew deadline %v must be more than %v times retry period %v",
 			cfg.RenewDeadline, leaderelection.JitterFactor, cfg.RetryPeriod)
+	}
+	if cfg.RenewDeadline <= cfg.RetryPeriod+time.Second {
+		return fmt.Errorf("ha: renew deadline %v must be more than retry period %v plus 1s, the resolution at which other replicas see renewals",
+			cfg.RenewDeadline, cfg.RetryPeriod)
 	}
 	if effective := cfg.LeaseDuration.Truncate(time.Second); effective <= cfg.RenewDeadline {
 		return fmt.Errorf("ha: lease duration %v, stored as %v in whole seconds, must be more than renew deadline %v",
@@ -227,13 +233,13 @@ func (t *term) start(termCtx context.Context) {
 	}()
 }
 
-// watch ends the term once RenewDeadline has passed since the last
-// successful acquire or renew write started, whatever client-go's renew loop
-// is doing; see the package documentation.
+// watch ends the term once RenewDeadline has passed since followers last
+// saw the lease renewed, whatever client-go's renew loop is doing; see the
+// package documentation.
 func (t *term) watch(leaderCtx context.Context) {
 	rd := t.e.cfg.RenewDeadline
 	for {
-		timer := time.NewTimer(time.Until(t.e.lock.lastRenew().Add(rd)))
+		timer := time.NewTimer(time.Until(t.e.lock.visibleSince().Add(rd)))
 		select {
 		case <-leaderCtx.Done():
 			timer.Stop()
@@ -241,8 +247,9 @@ func (t *term) watch(leaderCtx context.Context) {
 		case <-t.e.lock.renewed:
 			timer.Stop()
 		case <-timer.C:
-			if last := t.e.lock.lastRenew(); time.Since(last) >= rd {
-				t.e.log.Warn("lease not renewed in time", "renew_deadline", rd, "since_last_renew", time.Since(last))
+			if since := time.Since(t.e.lock.visibleSince()); since >= rd {
+				t.e.log.Warn("lease not renewed in time", "renew_deadline", rd,
+					"since_visible_renew", since, "since_last_renew", time.Since(t.e.lock.lastRenew()))
 				t.end("renew deadline passed")
 				return
 			}

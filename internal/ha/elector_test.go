@@ -4,12 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	rl "k8s.io/client-go/tools/leaderelection/resourcelock"
 
@@ -26,9 +28,10 @@ func TestCheckTimings(t *testing.T) {
 		{name: "test timings", lease: testLease, renew: testRenew, retry: testRetry},
 		{name: "no retry period", lease: 15 * time.Second, renew: 10 * time.Second, wantErr: "retry period 0s must be positive"},
 		{name: "renew within jitter of retry", lease: 15 * time.Second, renew: 2400 * time.Millisecond, retry: 2 * time.Second, wantErr: "renew deadline 2.4s must be more than 1.2 times retry period 2s"},
+		{name: "renew within a second of retry", lease: 15 * time.Second, renew: 2500 * time.Millisecond, retry: 2 * time.Second, wantErr: "renew deadline 2.5s must be more than retry period 2s plus 1s"},
 		{name: "lease not above renew", lease: 10 * time.Second, renew: 10 * time.Second, retry: 2 * time.Second, wantErr: "lease duration 10s, stored as 10s in whole seconds, must be more than renew deadline 10s"},
 		{name: "lease above renew only before truncation", lease: 2500 * time.Millisecond, renew: 2 * time.Second, retry: 500 * time.Millisecond, wantErr: "lease duration 2.5s, stored as 2s in whole seconds"},
-		{name: "sub-second lease", lease: 900 * time.Millisecond, renew: 600 * time.Millisecond, retry: 100 * time.Millisecond, wantErr: "stored as 0s in whole seconds"},
+		{name: "lease under two seconds", lease: 1900 * time.Millisecond, renew: 1500 * time.Millisecond, retry: 100 * time.Millisecond, wantErr: "stored as 1s in whole seconds"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,6 +183,45 @@ func TestObservingLock(t *testing.T) {
 	}
 }
 
+func TestObservingLockVisibleSince(t *testing.T) {
+	base := time.Date(2026, 1, 1, 0, 0, 10, 0, time.UTC)
+	rec := func(holder string, renew time.Duration) rl.LeaderElectionRecord {
+		return rl.LeaderElectionRecord{
+			HolderIdentity:       holder,
+			LeaseDurationSeconds: 3,
+			AcquireTime:          metav1.NewTime(base),
+			RenewTime:            metav1.NewTime(base.Add(renew)),
+		}
+	}
+	tests := []struct {
+		name   string
+		writes []rl.LeaderElectionRecord
+		// want is the index of the write whose start followers count from.
+		want int
+	}{
+		{name: "acquire", writes: []rl.LeaderElectionRecord{rec("me", 0)}, want: 0},
+		{name: "renew in the same second", writes: []rl.LeaderElectionRecord{rec("me", 0), rec("me", 400*time.Millisecond)}, want: 0},
+		{name: "renew in the next second", writes: []rl.LeaderElectionRecord{rec("me", 0), rec("me", 400*time.Millisecond), rec("me", 1100*time.Millisecond)}, want: 2},
+		{name: "acquire again after a release", writes: []rl.LeaderElectionRecord{rec("me", 0), rec("", 100*time.Millisecond), rec("me", 0)}, want: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newObservingLock(&fakeLock{id: "me", store: &fakeStore{}}, testLogger(t, "me"), newMetrics(nil), func() bool { return true })
+			starts := make([]time.Time, len(tt.writes))
+			for i, w := range tt.writes {
+				time.Sleep(time.Millisecond) // distinct start times
+				if err := l.Update(context.Background(), w); err != nil {
+					t.Fatal(err)
+				}
+				starts[i] = l.lastRenew()
+			}
+			if got := l.visibleSince(); !got.Equal(starts[tt.want]) {
+				t.Errorf("visibleSince = write %d's start, want write %d's", slices.IndexFunc(starts, got.Equal), tt.want)
+			}
+		})
+	}
+}
+
 // TestElectorStopsAtRenewDeadline cuts a leader off from a fake API server
 // and checks that its term ends RenewDeadline after the last renew started:
 // the watchdog's bound, earlier than client-go's renew loop alone would give
@@ -209,11 +251,12 @@ func TestElectorStopsAtRenewDeadline(t *testing.T) {
 			}
 			store.setMode(tt.mode)
 			term := c.termEnded(t, 1, 2*testLease)
-			last := e.lock.lastRenew()
-			stopAfter := term.end.Sub(last)
-			t.Logf("stopped %v after the last renew started", stopAfter)
+			visible := e.lock.visibleSince()
+			stopAfter := term.end.Sub(visible)
+			t.Logf("stopped %v after the last renew followers could see started, %v after the last renew",
+				stopAfter, term.end.Sub(e.lock.lastRenew()))
 			if stopAfter < testRenew || stopAfter > testRenew+150*time.Millisecond {
-				t.Errorf("stopped %v after the last renew, want within 150ms after the renew deadline %v", stopAfter, testRenew)
+				t.Errorf("stopped %v after the last visible renew, want within 150ms after the renew deadline %v", stopAfter, testRenew)
 			}
 			if e.IsLeader() || testutil.ToFloat64(e.metrics.leader) != 0 {
 				t.Error("still reports leading after the term ended")
@@ -313,4 +356,3 @@ func checkErr(tb testing.TB, err error, want string) {
 		tb.Errorf("error %q does not contain %q", err, want)
 	}
 }
-

@@ -1,7 +1,9 @@
 package ha
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"sync"
 	"time"
@@ -11,7 +13,7 @@ import (
 
 // observingLock is the Lease lock with this replica's successful acquire and
 // renew writes recorded: the Elector's watchdog and the last renew metric
-// both count from them.
+// count from them.
 type observingLock struct {
 	rl.Interface
 	log     *slog.Logger
@@ -20,11 +22,20 @@ type observingLock struct {
 
 	mu sync.Mutex
 	// last is when the last successful write that made or kept this replica
-	// the holder started. The write reached the API server after that, so no
-	// other replica can have seen it, and started counting the lease
-	// duration, earlier. It keeps its monotonic clock reading.
+	// the holder started.
 	last time.Time
-	// renewed gets a value after each such write, without blocking.
+	// visible is when the first of the successful writes that left the
+	// record as followers see it now started. Followers count the lease
+	// duration from when they see the record change, and they compare the
+	// record as JSON, where times have whole seconds: two renewals in the
+	// same second look alike, and the second does not restart their count.
+	// So no follower started counting before visible. Both times keep their
+	// monotonic clock reading.
+	visible time.Time
+	// record is the JSON of the last successful write, as followers compare
+	// it; nil after a release.
+	record []byte
+	// renewed gets a value after each successful write, without blocking.
 	renewed chan struct{}
 }
 
@@ -49,8 +60,14 @@ func (l *observingLock) Update(ctx context.Context, ler rl.LeaderElectionRecord)
 }
 
 func (l *observingLock) observe(start time.Time, ler rl.LeaderElectionRecord, err error) {
-	// A release writes an empty holder; it neither acquires nor renews.
 	if ler.HolderIdentity != l.Identity() {
+		// A release writes an empty holder; it neither acquires nor
+		// renews, but the next acquire changes the record again.
+		if err == nil {
+			l.mu.Lock()
+			l.record = nil
+			l.mu.Unlock()
+		}
 		return
 	}
 	if err != nil {
@@ -63,8 +80,13 @@ func (l *observingLock) observe(start time.Time, ler rl.LeaderElectionRecord, er
 		l.log.Log(context.Background(), level, "lease write failed", "err", err)
 		return
 	}
+	// The same encoding as resourcelock.LeaseLock.Get's raw record.
+	record, jerr := json.Marshal(ler)
 	l.mu.Lock()
 	l.last = start
+	if jerr != nil || !bytes.Equal(record, l.record) {
+		l.visible, l.record = start, record
+	}
 	l.mu.Unlock()
 	l.metrics.renewed(start)
 	select {
@@ -78,4 +100,12 @@ func (l *observingLock) lastRenew() time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.last
+}
+
+// visibleSince returns when the first successful write of the record that
+// followers see now started: no follower counts the lease from earlier.
+func (l *observingLock) visibleSince() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.visible
 }
