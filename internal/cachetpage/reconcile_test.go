@@ -274,7 +274,9 @@ func TestCachetFailingThroughoutAnOutage(t *testing.T) {
 			h.desire(engine.ComponentMajorOutage, engine.ComponentOperational, t1)
 			time.Sleep(150 * time.Millisecond)
 			h.desire(engine.ComponentOperational, engine.ComponentPartialOutage, t2)
-			h.eventually("failed passes counted", func() bool { return testutil.ToFloat64(prometheusGauge(h.reg, "statussync_reconcile_errors_total")) >= 2 })
+			h.eventually("failed passes counted", func() bool {
+				return testutil.ToFloat64(prometheusGauge(h.reg, "statussync_reconcile_errors_total")) >= 2
+			})
 			if h.lastSuccess() != 0 {
 				t.Fatal("a pass succeeded while Cachet failed")
 			}
