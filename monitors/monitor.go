@@ -69,6 +69,8 @@ type Deps struct {
 	Logger *slog.Logger
 	// Metrics receives every check's metrics; nil records none.
 	Metrics *Metrics
+	// CloudNS is the shared ClouDNS poller; cloudns monitors need it.
+	CloudNS *CloudNSPoller
 }
 
 // New builds the monitor a spec describes, wrapped so that every kind

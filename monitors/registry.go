@@ -9,7 +9,8 @@ type constructor func(spec config.MonitorSpec, deps Deps) (Monitor, error)
 // explicit map, not init() self-registration, so the set of kinds is visible
 // in one place and a test keeps it equal to config.Kinds.
 var registry = map[string]constructor{
-	"dns":  newDNSMonitor,
-	"http": newHTTPMonitor,
-	"tcp":  newTCPMonitor,
+	"cloudns": newCloudNSMonitor,
+	"dns":     newDNSMonitor,
+	"http":    newHTTPMonitor,
+	"tcp":     newTCPMonitor,
 }

@@ -1,0 +1,603 @@
+package monitors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/statussync/statussync/cloudns"
+	"github.com/statussync/statussync/config"
+)
+
+// Errors returned by CloudNSPoller.Latest. Callers branch on them with
+// errors.Is; the cloudns monitor turns each into an unknown result.
+var (
+	// ErrCloudNSInactive means the poller is inactive: this replica is not
+	// the leader, so it must not call ClouDNS and has no new information.
+	ErrCloudNSInactive = errors.New("cloudns: poller inactive (not the leader)")
+	// ErrCloudNSClosed means the poller was closed, for example because a
+	// reload replaced it.
+	ErrCloudNSClosed = errors.New("cloudns: poller closed")
+	// ErrCloudNSStale means there is no snapshot younger than two poll
+	// intervals: no poll has succeeded yet, or none recently. The error
+	// also wraps the last poll's error, if any, so cloudns.KindOf works.
+	ErrCloudNSStale = errors.New("cloudns: no recent data")
+)
+
+// Poll deadline inputs (see pollTimeout).
+const (
+	// cloudnsMinPollCalls is the cost of a poll of an account with fewer
+	// than 100 checks: one page each for the catalogue, the down set and
+	// the up set. The first poll has no earlier count to go by.
+	cloudnsMinPollCalls = 3
+	// cloudnsRetryCalls leaves room for the client's retries of a failed
+	// call (cloudns.DefaultMaxRetries).
+	cloudnsRetryCalls = cloudns.DefaultMaxRetries
+	// cloudnsBackoff is budgeted per call for the client's retry waits
+	// (cloudns.DefaultRetryWaitMin).
+	cloudnsBackoff = cloudns.DefaultRetryWaitMin
+)
+
+// CloudNSPoller shares one poll of a ClouDNS account between all cloudns
+// monitors of a configuration: it owns the client and the latest snapshot,
+// and polls lazily, when a monitor asks for data and the last poll attempt
+// started at least one poll_interval ago. Polls are single-flight: callers
+// that arrive while a poll runs wait for that poll instead of starting
+// another, so the number of API calls per interval is one poll's worth
+// whatever the number of monitors.
+//
+// A failed poll keeps the previous snapshot and records the error; the next
+// attempt waits for the next interval, so a failing API is not hammered.
+// Data is served while it is at most twice the poll interval old; older
+// data, or none, is ErrCloudNSStale.
+//
+// Build one per loaded configuration with NewCloudNSPoller, hand it to the
+// monitors through Deps.CloudNS, call SetActive on leadership changes and
+// Close when a reload replaces it. All methods are safe for concurrent use.
+type CloudNSPoller struct {
+	client   *cloudns.Client
+	interval time.Duration
+	timeout  time.Duration // per HTTP attempt
+	rate     float64       // requests per second
+	logger   *slog.Logger
+	metrics  *CloudNSMetrics
+	now      func() time.Time // tests replace it before first use
+
+	mu     sync.Mutex
+	active bool
+	closed bool
+	// snap is the last successful poll, snapAt when that poll started (by
+	// now, so that data age and poll scheduling use the same clock).
+	snap   *cloudns.Snapshot
+	snapAt time.Time
+	// lastAttempt is when the latest poll attempt started; zero means the
+	// next caller polls at once.
+	lastAttempt time.Time
+	// lastErr is the latest attempt's error; nil if it succeeded.
+	lastErr  error
+	failures int // consecutive failed polls
+	inflight *cloudnsPoll
+}
+
+// cloudnsPoll is one running poll that callers can wait for.
+type cloudnsPoll struct {
+	done   chan struct{}
+	cancel context.CancelFunc
+	// abandoned is set (under the poller's mu) when SetActive(false) or
+	// Close cancelled the poll: its outcome is then discarded, and its
+	// cancellation is not a ClouDNS failure.
+	abandoned bool
+}
+
+// CloudNSView is what the poller knows when Latest returns.
+type CloudNSView struct {
+	// Snapshot is the last successful poll; nil if none succeeded yet.
+	Snapshot *cloudns.Snapshot
+	// Age is how old Snapshot's data is, from the start of its poll.
+	Age time.Duration
+	// PollErr is the latest poll's error if it failed (Snapshot is then
+	// from an earlier poll); nil if the latest poll succeeded.
+	PollErr error
+	// Waiting reports that a poll was running when the caller's context
+	// ended, so the view does not include that poll.
+	Waiting bool
+}
+
+// NewCloudNSPoller returns a poller for the account in cfg (the cloudns block
+// of a validated configuration). It makes no request. logger may be nil;
+// metrics may be nil, and when set also receives the client's request
+// metrics. The poller starts active: on a replica that may not be the
+// leader, call SetActive before any monitor uses it.
+func NewCloudNSPoller(cfg config.CloudNSConfig, logger *slog.Logger, metrics *CloudNSMetrics) (*CloudNSPoller, error) {
+	return newCloudNSPoller(cfg, logger, metrics, nil)
+}
+
+// newCloudNSPoller is NewCloudNSPoller with a hook that adjusts the client
+// options, which tests use to shorten retry waits.
+func newCloudNSPoller(cfg config.CloudNSConfig, logger *slog.Logger, metrics *CloudNSMetrics, tune func(*cloudns.Options)) (*CloudNSPoller, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PollInterval <= 0 {
+		return nil, fmt.Errorf("cloudns poller: poll interval %v must be positive", cfg.PollInterval)
+	}
+	opts := cloudns.Options{
+		BaseURL:     cfg.URL,
+		AuthID:      cfg.AuthID,
+		SubAuthID:   cfg.SubAuthID,
+		SubAuthUser: cfg.SubAuthUser,
+		Password:    cfg.Password.Reveal(),
+		Timeout:     cfg.Timeout,
+		RateLimit:   cfg.RateLimit,
+		Logger:      logger,
+	}
+	if metrics != nil {
+		opts.Registerer = metrics.reg
+	}
+	if tune != nil {
+		tune(&opts)
+	}
+	client, err := cloudns.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("cloudns poller: %w", err)
+	}
+	p := &CloudNSPoller{
+		client:   client,
+		interval: cfg.PollInterval,
+		timeout:  orDefault(opts.Timeout, cloudns.DefaultTimeout),
+		rate:     orDefault(opts.RateLimit, cloudns.DefaultRateLimit),
+		logger:   logger.With("component", "cloudns_poller"),
+		metrics:  metrics,
+		now:      time.Now,
+		active:   true,
+	}
+	metrics.setActive(true)
+	return p, nil
+}
+
+// orDefault returns v, or def if v is zero.
+func orDefault[T time.Duration | float64](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// PollInterval returns the configured poll interval.
+func (p *CloudNSPoller) PollInterval() time.Duration { return p.interval }
+
+// SetActive switches polling on or off. Only the HA leader may poll: an
+// inactive poller makes no API calls, cancels a running poll, and Latest
+// returns ErrCloudNSInactive. Becoming active again polls at the next
+// Latest, without waiting for the interval, since a new leader's data may
+// be old.
+func (p *CloudNSPoller) SetActive(active bool) {
+	p.mu.Lock()
+	if p.active == active {
+		p.mu.Unlock()
+		return
+	}
+	p.active = active
+	if active {
+		p.lastAttempt = time.Time{}
+	} else {
+		p.abandonLocked()
+	}
+	p.mu.Unlock()
+	p.metrics.setActive(active)
+	p.logger.Info("cloudns poller activity changed", "active", active)
+}
+
+// Close cancels a running poll and releases the client's idle connections.
+// Latest then returns ErrCloudNSClosed. Call it when a reload replaces the
+// poller and on shutdown: a running poll is detached from the contexts of
+// the checks that wait for it, so nothing else stops it before its deadline.
+func (p *CloudNSPoller) Close() {
+	p.mu.Lock()
+	p.closed = true
+	p.abandonLocked()
+	p.mu.Unlock()
+	p.client.CloseIdleConnections()
+}
+
+// abandonLocked cancels the running poll, if any, and forgets it so that a
+// later caller may start a new one. The caller holds mu.
+func (p *CloudNSPoller) abandonLocked() {
+	if p.inflight == nil {
+		return
+	}
+	p.inflight.abandoned = true
+	p.inflight.cancel()
+	p.inflight = nil
+}
+
+// Latest returns the poller's data for a check run with ctx. If the last
+// poll attempt started at least one poll interval ago it starts a poll,
+// unless one is already running, and waits for the running poll while ctx
+// allows. The poll itself is detached from ctx: it runs under its own
+// deadline (see pollTimeout), so a monitor with a short timeout does not
+// cancel the poll every other monitor waits for.
+//
+// The error is nil when the view's Snapshot is at most twice the poll
+// interval old; otherwise it is ErrCloudNSInactive, ErrCloudNSClosed or
+// ErrCloudNSStale, and the view still says what is known.
+func (p *CloudNSPoller) Latest(ctx context.Context) (CloudNSView, error) {
+	p.mu.Lock()
+	if err := p.unavailableLocked(); err != nil {
+		v := p.viewLocked()
+		p.mu.Unlock()
+		return v, err
+	}
+	call := p.inflight
+	if call == nil && p.dueLocked() {
+		call = p.startLocked(ctx)
+	}
+	p.mu.Unlock()
+
+	var waitErr error
+	if call != nil {
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			waitErr = ctx.Err()
+		}
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v := p.viewLocked()
+	if err := p.unavailableLocked(); err != nil {
+		return v, err
+	}
+	v.Waiting = waitErr != nil
+	if v.Snapshot != nil && v.Age <= 2*p.interval {
+		return v, nil
+	}
+	return v, p.staleError(v, waitErr)
+}
+
+func (p *CloudNSPoller) unavailableLocked() error {
+	switch {
+	case p.closed:
+		return ErrCloudNSClosed
+	case !p.active:
+		return ErrCloudNSInactive
+	}
+	return nil
+}
+
+func (p *CloudNSPoller) viewLocked() CloudNSView {
+	v := CloudNSView{Snapshot: p.snap, PollErr: p.lastErr}
+	if p.snap != nil {
+		v.Age = p.now().Sub(p.snapAt)
+	}
+	return v
+}
+
+// staleError says why v is not usable, wrapping ErrCloudNSStale and the
+// cause.
+func (p *CloudNSPoller) staleError(v CloudNSView, waitErr error) error {
+	what := "no successful poll yet"
+	if v.Snapshot != nil {
+		what = fmt.Sprintf("last successful poll %s ago, more than twice the poll interval %s", v.Age.Round(time.Second), p.interval)
+	}
+	switch {
+	case waitErr != nil:
+		return fmt.Errorf("%w (%s): poll still running: %w", ErrCloudNSStale, what, waitErr)
+	case v.PollErr != nil:
+		return fmt.Errorf("%w (%s): %w", ErrCloudNSStale, what, v.PollErr)
+	}
+	return fmt.Errorf("%w (%s)", ErrCloudNSStale, what)
+}
+
+func (p *CloudNSPoller) dueLocked() bool {
+	return p.lastAttempt.IsZero() || p.now().Sub(p.lastAttempt) >= p.interval
+}
+
+// startLocked starts a poll detached from ctx (keeping its values) under
+// the poll deadline. The caller holds mu.
+func (p *CloudNSPoller) startLocked(ctx context.Context) *cloudnsPoll {
+	expected := cloudnsMinPollCalls
+	if p.snap != nil {
+		expected = max(expected, p.snap.Calls)
+	}
+	timeout := pollTimeout(p.interval, p.timeout, p.rate, expected)
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	call := &cloudnsPoll{done: make(chan struct{}), cancel: cancel}
+	p.inflight = call
+	started := p.now()
+	p.lastAttempt = started
+	go p.poll(pctx, call, started, timeout)
+	return call
+}
+
+// pollTimeout is the deadline of one poll. cloudns.timeout bounds a single
+// HTTP attempt, and a poll makes several, paced by the rate limit and
+// possibly retried, so each expected call (the previous poll's count, at
+// least 3) is given a full attempt timeout, its rate-limiter slot and a
+// second of retry backoff, and two more calls are budgeted for retries. The
+// result is capped at the poll interval: a poll that has not finished by
+// the time the next one is due has failed, and the cap keeps polls to one
+// per interval.
+func pollTimeout(interval, timeout time.Duration, rate float64, expectedCalls int) time.Duration {
+	slot := time.Duration(float64(time.Second) / rate)
+	perCall := timeout + slot + cloudnsBackoff
+	return min(interval, time.Duration(expectedCalls+cloudnsRetryCalls)*perCall)
+}
+
+// poll runs one Snapshot and publishes its outcome. Metrics are updated
+// before waiters wake, so that what a check returns and what the metrics
+// say agree.
+func (p *CloudNSPoller) poll(ctx context.Context, call *cloudnsPoll, started time.Time, timeout time.Duration) {
+	defer call.cancel()
+	begin := time.Now()
+	snap, err := p.client.Snapshot(ctx)
+	took := time.Since(begin)
+
+	p.mu.Lock()
+	if p.inflight == call {
+		p.inflight = nil
+	}
+	abandoned := call.abandoned
+	failures := p.failures
+	switch {
+	case abandoned:
+		// Cancelled by SetActive(false) or Close: not a ClouDNS failure,
+		// and its data (if it raced to completion) is not kept, as a
+		// follower has no business publishing it.
+	case err != nil:
+		p.lastErr = err
+		p.failures++
+		p.metrics.pollFailed(err, took)
+	default:
+		p.snap, p.snapAt, p.lastErr, p.failures = snap, started, nil, 0
+		p.metrics.pollSucceeded(snap, started, took)
+	}
+	close(call.done)
+	p.mu.Unlock()
+
+	switch {
+	case abandoned:
+		p.logger.Debug("cloudns poll abandoned", "duration", took)
+	case err != nil:
+		p.logger.Warn("cloudns poll failed", "kind", cloudns.KindOf(err).String(), "consecutive_failures", failures+1, "duration", took, "deadline", timeout, "err", err)
+	default:
+		if failures > 0 {
+			p.logger.Info("cloudns poll recovered", "failed_polls", failures)
+		}
+		p.logger.Debug("cloudns poll", "checks", len(snap.Checks), "calls", snap.Calls, "conflicts", snap.Conflicts, "duration", took)
+	}
+}
+
+// CheckCloudNSMonitors polls the account once (through poller, or through a
+// throwaway poller if poller is nil) and returns one warning per cloudns
+// monitor of cfg whose check does not exist, whose check name matches
+// several checks, or whose check is paused, each naming the key path and the
+// monitor, e.g. `monitors[3].cloudns.check_name (monitor "mail"): no ClouDNS
+// check named "mail-smtp"`. Without cloudns monitors or without credentials
+// it does nothing. The error is non-nil when the account could not be read.
+func CheckCloudNSMonitors(ctx context.Context, cfg *config.Config, poller *CloudNSPoller) (warnings []string, err error) {
+	var idx []int
+	for i := range cfg.Monitors {
+		if cfg.Monitors[i].CloudNS != nil {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 || !cfg.CloudNS.Configured() {
+		return nil, nil
+	}
+	if poller == nil {
+		if poller, err = NewCloudNSPoller(cfg.CloudNS, nil, nil); err != nil {
+			return nil, err
+		}
+		defer poller.Close()
+	}
+	v, err := poller.Latest(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cloudns: list the account's checks: %w", err)
+	}
+	for _, i := range idx {
+		spec := &cfg.Monitors[i]
+		if w := checkCloudNSSelector(v.Snapshot, spec.CloudNS, fmt.Sprintf("monitors[%d].cloudns", i), fmt.Sprintf("monitor %q", spec.Name)); w != "" {
+			warnings = append(warnings, w)
+		}
+	}
+	return warnings, nil
+}
+
+// checkCloudNSSelector returns the warning for one monitor's selector, or "".
+func checkCloudNSSelector(snap *cloudns.Snapshot, sel *config.CloudNSProbe, path, object string) string {
+	warn := func(key, format string, args ...any) string {
+		return (&config.Problem{Path: path + "." + key, Object: object, Msg: fmt.Sprintf(format, args...)}).Error()
+	}
+	key := "check_id"
+	var found []cloudns.Check
+	if sel.CheckID != 0 {
+		if ch, ok := snap.ByID(sel.CheckID); ok {
+			found = append(found, ch)
+		} else {
+			return warn(key, "no ClouDNS check with id %d", sel.CheckID)
+		}
+	} else {
+		key = "check_name"
+		found = snap.ByName(sel.CheckName)
+		switch len(found) {
+		case 0:
+			return warn(key, "no ClouDNS check named %q", sel.CheckName)
+		case 1:
+		default:
+			return warn(key, "%d ClouDNS checks are named %q (ids %s); select one with check_id", len(found), sel.CheckName, checkIDs(found))
+		}
+	}
+	if found[0].Status == cloudns.StatusPaused {
+		return warn(key, "ClouDNS check %d is paused, so the monitor stays unknown", found[0].ID)
+	}
+	return ""
+}
+
+// checkIDs lists the checks' ids, comma-separated.
+func checkIDs(checks []cloudns.Check) string {
+	ids := make([]string, 0, len(checks))
+	for _, c := range checks {
+		ids = append(ids, strconv.FormatInt(c.ID, 10))
+	}
+	return strings.Join(ids, ", ")
+}
+
+// CloudNSMetrics are the poller's metrics, one set per registry; they
+// describe the account, not a monitor, so they carry no monitor label. The
+// label values (status, kind) come from fixed sets and are all pre-created.
+type CloudNSMetrics struct {
+	reg          prometheus.Registerer
+	checks       *prometheus.GaugeVec
+	pollDuration prometheus.Histogram
+	pollErrors   *prometheus.CounterVec
+	lastSuccess  prometheus.Gauge
+	pollCalls    prometheus.Gauge
+	conflicts    prometheus.Gauge
+	active       prometheus.Gauge
+}
+
+// cloudnsStatuses are the status label values of statussync_cloudns_checks.
+var cloudnsStatuses = []cloudns.Status{cloudns.StatusUp, cloudns.StatusDown, cloudns.StatusPaused, cloudns.StatusUnknown}
+
+// cloudnsErrorKinds are every cloudns.ErrorKind, found by their names so that
+// a kind added to package cloudns is pre-created too.
+var cloudnsErrorKinds = func() []cloudns.ErrorKind {
+	var kinds []cloudns.ErrorKind
+	for k := cloudns.ErrorKind(0); !strings.HasPrefix(k.String(), "kind_"); k++ {
+		kinds = append(kinds, k)
+	}
+	return kinds
+}()
+
+// NewCloudNSMetrics registers the poller metrics with reg (nil registers
+// nothing). Calling it again with the same registry, as a reload may,
+// returns metrics backed by the collectors already registered, so that
+// counters continue. Pass the result to every NewCloudNSPoller built for
+// that registry.
+func NewCloudNSMetrics(reg prometheus.Registerer) *CloudNSMetrics {
+	m := &CloudNSMetrics{
+		reg: reg,
+		checks: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "statussync_cloudns_checks",
+			Help: "Checks in the ClouDNS account by determined status (up, down, paused, unknown) at the last successful poll.",
+		}, []string{"status"}),
+		pollDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "statussync_cloudns_poll_duration_seconds",
+			Help:    "Duration of ClouDNS polls, successful or not, in seconds.",
+			Buckets: prometheus.ExponentialBuckets(0.25, 2, 9),
+		}),
+		pollErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "statussync_cloudns_poll_errors_total",
+			Help: "Failed ClouDNS polls by error kind.",
+		}, []string{"kind"}),
+		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "statussync_cloudns_last_poll_success_timestamp_seconds",
+			Help: "Start time of the last successful ClouDNS poll (the time its data describes), in seconds since the epoch; 0 if none.",
+		}),
+		pollCalls: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "statussync_cloudns_poll_calls",
+			Help: "HTTP requests, retries included, made by the last successful ClouDNS poll.",
+		}),
+		conflicts: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "statussync_cloudns_status_conflicts",
+			Help: "Checks whose status sources contradicted each other at the last successful ClouDNS poll (they count as unknown).",
+		}),
+		active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "statussync_cloudns_poller_active",
+			Help: "1 if this replica polls ClouDNS (it is the leader), 0 if not.",
+		}),
+	}
+	m.checks = mustRegister(reg, m.checks)
+	m.pollDuration = mustRegister(reg, m.pollDuration)
+	m.pollErrors = mustRegister(reg, m.pollErrors)
+	m.lastSuccess = mustRegister(reg, m.lastSuccess)
+	m.pollCalls = mustRegister(reg, m.pollCalls)
+	m.conflicts = mustRegister(reg, m.conflicts)
+	m.active = mustRegister(reg, m.active)
+	for _, st := range cloudnsStatuses {
+		m.checks.WithLabelValues(st.String())
+	}
+	for _, k := range cloudnsErrorKinds {
+		m.pollErrors.WithLabelValues(k.String())
+	}
+	return m
+}
+
+// mustRegister registers c, or returns the collector registered earlier
+// under the same descriptor. Any other failure is a programming error and
+// panics, as promauto does.
+func mustRegister[T prometheus.Collector](reg prometheus.Registerer, c T) T {
+	if reg == nil {
+		return c
+	}
+	err := reg.Register(c)
+	if err == nil {
+		return c
+	}
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(T); ok {
+			return existing
+		}
+	}
+	panic(fmt.Errorf("register cloudns poller metrics: %w", err))
+}
+
+// Reset clears what describes the account: the checks by status, the last
+// poll's calls and conflicts, the last-success timestamp and the active
+// flag. Call it when a reload leaves no cloudns monitor, so that gauges of
+// an account no longer watched do not linger. Counters and the histogram are
+// kept, as counters must only grow.
+func (m *CloudNSMetrics) Reset() {
+	if m == nil {
+		return
+	}
+	for _, st := range cloudnsStatuses {
+		m.checks.WithLabelValues(st.String()).Set(0)
+	}
+	m.lastSuccess.Set(0)
+	m.pollCalls.Set(0)
+	m.conflicts.Set(0)
+	m.active.Set(0)
+}
+
+func (m *CloudNSMetrics) setActive(active bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if active {
+		v = 1
+	}
+	m.active.Set(v)
+}
+
+func (m *CloudNSMetrics) pollSucceeded(s *cloudns.Snapshot, started time.Time, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.pollDuration.Observe(took.Seconds())
+	for _, st := range cloudnsStatuses {
+		m.checks.WithLabelValues(st.String()).Set(float64(s.Count(st)))
+	}
+	m.pollCalls.Set(float64(s.Calls))
+	m.conflicts.Set(float64(s.Conflicts))
+	m.lastSuccess.Set(float64(started.UnixNano()) / 1e9)
+}
+
+func (m *CloudNSMetrics) pollFailed(err error, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.pollDuration.Observe(took.Seconds())
+	m.pollErrors.WithLabelValues(cloudns.KindOf(err).String()).Inc()
+}
