@@ -462,6 +462,9 @@ func (r *Reconciler) reconcileStatus(ctx context.Context, t *tracking, s snapsho
 		r.agree(t, id, fresh.Raw, s.version)
 		return nil
 	}
+	if !r.stillWanted(s.spec.Name, s.version) {
+		return nil // the desire changed while reading; the next pass writes the new one
+	}
 	if a, ok := t.agreed[id]; ok && r.respectManual() && a.version == s.version && a.raw != fresh.Raw {
 		r.logOnce(t, name, "manual", "component status changed by hand, respecting it until statussync's own state changes",
 			"component", name, "cachet_id", id, "page_status", fresh.Raw, "desired", s.state.String())
@@ -479,6 +482,25 @@ func (r *Reconciler) reconcileStatus(ctx context.Context, t *tracking, s snapsho
 	r.logger.Info("component status written", "component", name, "cachet_id", id, "status", s.state.String())
 	delete(t.logged, name)
 	return nil
+}
+
+// stillWanted reports whether version is still the component's desired
+// state. A pass works from a snapshot, and a read that retried for a while
+// can outlive it: writing the snapshot then would publish a state that has
+// already passed.
+func (r *Reconciler) stillWanted(name string, version uint64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w, ok := r.wants[name]
+	return ok && w.version == version
+}
+
+// stillOpen reports whether ep is still the component's outage in progress.
+func (r *Reconciler) stillOpen(name string, ep *episode) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w, ok := r.wants[name]
+	return ok && w.outage == ep
 }
 
 func (r *Reconciler) agree(t *tracking, id, raw int, version uint64) {
@@ -554,6 +576,11 @@ func (r *Reconciler) openEpisode(ctx context.Context, s snapshot, key IncidentKe
 			ep.incidentID, ep.postedLevel = ids[0], level
 			r.mu.Unlock()
 			r.logger.Info("adopted open incident", "component", s.spec.Name, "incident_id", ids[0])
+			return nil
+		}
+		if !r.stillOpen(s.spec.Name, ep) {
+			// The outage ended while we looked: the next pass records it
+			// as a fixed incident, with its true end, instead.
 			return nil
 		}
 		data := r.incidentData(s, ep)
