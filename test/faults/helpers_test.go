@@ -291,6 +291,9 @@ type cachetFront struct {
 	// connection closed before the response is sent: the client cannot
 	// know whether its write happened.
 	loseWrites atomic.Bool
+	// afterWrite, when set, runs after the fake processed a write and
+	// before its response is sent (the kill tests kill the binary there).
+	afterWrite atomic.Pointer[func(method, path string, status int)]
 }
 
 func newCachetFront(tb testing.TB) *cachetFront {
@@ -329,15 +332,28 @@ func (f *cachetFront) serve(ln net.Listener) {
 }
 
 func (f *cachetFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && f.loseWrites.Load() {
-		f.Server.ServeHTTP(httptest.NewRecorder(), r)
+	hook := f.afterWrite.Load()
+	if r.Method == http.MethodGet || (hook == nil && !f.loseWrites.Load()) {
+		f.Server.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	f.Server.ServeHTTP(rec, r)
+	if hook != nil {
+		(*hook)(r.Method, r.URL.Path, rec.Code)
+	}
+	if f.loseWrites.Load() {
 		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
 			_ = conn.Close()
 			return
 		}
 		panic(http.ErrAbortHandler)
 	}
-	f.Server.ServeHTTP(w, r)
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 // refuse closes the listener and every open connection: from now on,
