@@ -17,4 +17,7 @@ func (c *CloudNSProbe) validate(p *problems, path, object string) {
 	if (c.CheckID == 0) == (c.CheckName == "") {
 		p.add(path, object, "exactly one of check_id and check_name must be set")
 	}
+	if c.CheckID < 0 {
+		p.add(path+".check_id", object, "%d must be positive", c.CheckID)
+	}
 }

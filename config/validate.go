@@ -209,6 +209,14 @@ func (c *Config) validateMonitor(p *problems, i int, names map[string]int) {
 	if m.Metric != nil {
 		m.Metric.validate(p, path+".metric", obj)
 	}
+	// A cloudns monitor's latency is the time spent waiting for the shared
+	// account poll, not the target's response time.
+	if m.CloudNS != nil && m.DegradedLatency > 0 {
+		p.add(path+".degraded_latency", obj, "does not apply to cloudns monitors (their latency is the shared poll's, not the target's)")
+	}
+	if m.CloudNS != nil && m.Metric != nil {
+		p.add(path+".metric", obj, "does not apply to cloudns monitors (their latency is the shared poll's, not the target's)")
+	}
 
 	blocks := m.kindBlocks()
 	switch len(blocks) {

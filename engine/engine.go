@@ -58,6 +58,7 @@ type Engine struct {
 	mu         sync.Mutex
 	gen        uint64 // bumped by every Apply; results of older runs are dropped
 	cfg        *config.Config
+	cloudns    *monitors.CloudNSPoller
 	monitors   map[string]*monitorEntry
 	components []*componentEntry
 
@@ -94,13 +95,24 @@ func New(opts Options) *Engine {
 // swaps them in: the new schedule is complete before the old one stops, so
 // a failing build leaves the old configuration running. Checks run with
 // contexts derived from ctx.
-func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
+//
+// cloudns is the poller that cloudns monitors share (nil without them).
+func (e *Engine) Apply(ctx context.Context, cfg *config.Config, cloudns *monitors.CloudNSPoller) error {
 	e.applyMu.Lock()
 	defer e.applyMu.Unlock()
 
-	deps := monitors.Deps{Logger: e.opts.Logger, Metrics: e.opts.MonitorMetrics}
+	deps := monitors.Deps{Logger: e.opts.Logger, Metrics: e.opts.MonitorMetrics, CloudNS: cloudns}
 	entries := make(map[string]*monitorEntry, len(cfg.Monitors))
+	e.mu.Lock()
+	previous, samePoller := e.monitors, e.cloudns == cloudns
+	e.mu.Unlock()
 	for _, spec := range cfg.Monitors {
+		// An unchanged monitor keeps its instance: it may remember things
+		// across checks (a cloudns monitor, the poll it last reported).
+		if old, ok := previous[spec.Name]; ok && old.spec.Fingerprint == spec.Fingerprint && spec.Fingerprint != "" && samePoller {
+			entries[spec.Name] = &monitorEntry{spec: spec, mon: old.mon}
+			continue
+		}
 		m, err := monitors.New(spec, deps)
 		if err != nil {
 			return err
@@ -163,6 +175,7 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config) error {
 	}
 	e.gen = gen
 	e.cfg = cfg
+	e.cloudns = cloudns
 	e.monitors = entries
 	e.components = components
 	e.opts.MonitorMetrics.Init(cfg.Monitors)

@@ -80,7 +80,7 @@ func TestEngineFeedsSamplesOfSuccessfulChecksOnly(t *testing.T) {
 	sink := &recordingSink{samples: map[string]int{}}
 	reg := prometheus.NewRegistry()
 	e := New(Options{Metrics: NewMetrics(reg), MonitorMetrics: monitors.NewMetrics(reg), Sink: sink})
-	if err := e.Apply(context.Background(), cfg); err != nil {
+	if err := e.Apply(context.Background(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(400 * time.Millisecond)
@@ -131,7 +131,7 @@ func TestConnectivityGuardTurnsDownIntoUnknown(t *testing.T) {
 	sink := &recordingSink{samples: map[string]int{}}
 	reg := prometheus.NewRegistry()
 	e := New(Options{Metrics: NewMetrics(reg), MonitorMetrics: monitors.NewMetrics(reg), Sink: sink})
-	if err := e.Apply(context.Background(), cfg); err != nil {
+	if err := e.Apply(context.Background(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(400 * time.Millisecond)
@@ -159,7 +159,7 @@ func TestConnectivityGuardTurnsDownIntoUnknown(t *testing.T) {
 	sink2 := &recordingSink{samples: map[string]int{}}
 	reg2 := prometheus.NewRegistry()
 	e2 := New(Options{Metrics: NewMetrics(reg2), MonitorMetrics: monitors.NewMetrics(reg2), Sink: sink2})
-	if err := e2.Apply(context.Background(), cfg); err != nil {
+	if err := e2.Apply(context.Background(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(400 * time.Millisecond)
@@ -200,13 +200,13 @@ func TestReloadKeepsStateOfUnchangedMonitors(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	e := New(Options{Metrics: NewMetrics(reg), MonitorMetrics: monitors.NewMetrics(reg), Sink: sink})
 	ctx := context.Background()
-	if err := e.Apply(ctx, first); err != nil {
+	if err := e.Apply(ctx, first, nil); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
 	second := mk(closedAddr(t))
 	second.Monitors[0].Fingerprint, second.Monitors[1].Fingerprint = "k", "c2"
-	if err := e.Apply(ctx, second); err != nil {
+	if err := e.Apply(ctx, second, nil); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)

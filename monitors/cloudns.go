@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/statussync/statussync/cloudns"
 	"github.com/statussync/statussync/config"
@@ -44,9 +45,29 @@ type cloudnsMonitor struct {
 	logger *slog.Logger
 
 	// mu guards problem, the last configuration problem logged (missing or
-	// ambiguous check), so that it is logged once per change, not per check.
+	// ambiguous check), so that it is logged once per change, not per check;
+	// and seen, the poll whose verdict this monitor last reported.
 	mu      sync.Mutex
 	problem string
+	seen    time.Time
+}
+
+// reasonCloudNSNoNewData is the reason for a check that finds the poll it
+// already reported: no new information.
+const reasonCloudNSNoNewData = "no new ClouDNS data since the last check"
+
+// fresh reports whether snap is a poll this monitor has not reported yet,
+// and marks it reported. A monitor checked more often than the account is
+// polled would otherwise count one poll's verdict several times towards
+// failures_before_down; a re-read is unknown, which moves no counter.
+func (m *cloudnsMonitor) fresh(snap *cloudns.Snapshot) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !snap.TakenAt.After(m.seen) {
+		return false
+	}
+	m.seen = snap.TakenAt
+	return true
 }
 
 var _ Monitor = (*cloudnsMonitor)(nil)
@@ -88,6 +109,9 @@ func (m *cloudnsMonitor) Check(ctx context.Context) Result {
 	d.add("cloudns status", ch.Status.String())
 	d.add("status source", string(ch.StatusReason))
 
+	if (ch.Status == cloudns.StatusUp || ch.Status == cloudns.StatusDown) && !m.fresh(v.Snapshot) {
+		return cloudnsResult(StatusUnknown, reasonCloudNSNoNewData, d, nil)
+	}
 	switch ch.Status {
 	case cloudns.StatusUp:
 		return cloudnsResult(StatusUp, reasonCloudNSUp, d, nil)

@@ -374,9 +374,15 @@ func TestCloudNSCallsPerPoll(t *testing.T) {
 				t.Errorf("poll calls gauge %v", got)
 			}
 
-			// Within the interval: no call at all.
+			// Within the interval: no call at all, and no new information
+			// for any monitor (each reported this poll already), so none
+			// counts the same poll twice towards its thresholds.
 			k.clock.advance(30 * time.Second)
-			wantAll(checkAll(ms, checkTimeout))
+			for i, r := range checkAll(ms, checkTimeout) {
+				if r.Status != StatusUnknown || r.Reason != reasonCloudNSNoNewData {
+					t.Fatalf("monitor %d re-reading the same poll: %s %q, want unknown %q", i, r.Status, r.Reason, reasonCloudNSNoNewData)
+				}
+			}
 			if got := k.srv.CallCount(""); got != 7 || k.pollCount(t) != 1 {
 				t.Fatalf("%d calls, %d polls within the interval; want 7 and 1", got, k.pollCount(t))
 			}
@@ -465,8 +471,8 @@ var cloudnsFailures = []cloudnsFailure{
 }
 
 // TestCloudNSFailingAPI: after a good poll, the API fails for several
-// polls. The last good data is used while it is at most two poll intervals
-// old, then every monitor is unknown, never down; each failed poll counts in
+// polls. Every monitor is unknown, never down: first with "no new data"
+// (each monitor reported the last good poll already), then stale; each failed poll counts in
 // poll_errors_total under its kind, the last-success timestamp stays, and
 // recovery brings the real statuses back.
 func TestCloudNSFailingAPI(t *testing.T) {
@@ -488,11 +494,14 @@ func TestCloudNSFailingAPI(t *testing.T) {
 			}
 
 			f.inject(k.srv)
-			// First failed poll: the data is 1.1 intervals old, still
-			// usable, and the failure shows in the details.
+			// First failed poll: the data is 1.1 intervals old and still
+			// usable, but every monitor has reported that poll already:
+			// no new information, so unknown, with the failure in the
+			// details.
 			k.clock.advance(interval * 11 / 10)
 			rs := checkAll(ms, checkTimeout)
-			wantStatuses(t, rs, healthy...)
+			noNew := res(StatusUnknown, reasonCloudNSNoNewData)
+			wantStatuses(t, rs, noNew, noNew, noNew)
 			for _, r := range rs {
 				if got, _ := detail(r, "poll error kind"); got != f.kind {
 					t.Errorf("poll error kind detail %q, want %q\n%s", got, f.kind, dumpDetails(r))
@@ -574,7 +583,9 @@ func TestCloudNSFailingFromStart(t *testing.T) {
 }
 
 // TestCloudNSStaleness pins the boundary: data up to two poll intervals old
-// is used, older data is not.
+// is used by a monitor that has not reported it yet (one added by a
+// reload, say), older data is not. A monitor re-reading a poll it already
+// reported gets "no new data" either way.
 func TestCloudNSStaleness(t *testing.T) {
 	k := newCloudNSKit(t, func(srv *cloudnstest.Server) string {
 		ids := srv.Seed(1)
@@ -587,6 +598,8 @@ func TestCloudNSStaleness(t *testing.T) {
 	k.srv.FailNextHTTP(forever, 500)
 
 	k.clock.advance(2*interval - 20*time.Second)
+	wantStatuses(t, checkAll(ms, checkTimeout), res(StatusUnknown, reasonCloudNSNoNewData))
+	ms = k.monitors(t) // new monitors, as after a reload, on the same poller
 	rs := checkAll(ms, checkTimeout)
 	wantStatuses(t, rs, res(StatusDown, reasonCloudNSDown))
 	if age, _ := detail(rs[0], "snapshot age"); !strings.HasPrefix(age, "1m4") {

@@ -228,7 +228,12 @@ func (m *Metrics) observe(spec config.MonitorSpec, r Result, took time.Duration)
 	if r.Status == StatusUp || r.Status == StatusDegraded {
 		ok = 1
 	}
-	m.success.WithLabelValues(lv...).Set(ok)
+	// Unknown is no new information (a failed ClouDNS poll, a guarded
+	// failure): probe_success keeps its last value rather than reporting a
+	// failure nobody observed.
+	if r.Status != StatusUnknown {
+		m.success.WithLabelValues(lv...).Set(ok)
+	}
 	m.duration.WithLabelValues(lv...).Set(took.Seconds())
 	m.checks.WithLabelValues(append(slices.Clone(lv), r.Status.String())...).Inc()
 	m.checkDur.WithLabelValues(lv...).Observe(took.Seconds())

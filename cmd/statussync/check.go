@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/statussync/statussync/config"
 	"github.com/statussync/statussync/monitors"
@@ -30,9 +33,17 @@ func runCheck(args, environ []string, stdout, stderr io.Writer) int {
 	}
 	// Build every monitor too (no network), so that whatever `run` would
 	// refuse at start, `check` refuses first.
+	poller, err := newPoller(cfg)
+	if err != nil {
+		_, _ = fmt.Fprintf(stderr, "configuration is invalid:\n  %v\n", err)
+		return exitError
+	}
+	if poller != nil {
+		defer poller.Close()
+	}
 	var buildErrs []error
 	for _, spec := range cfg.Monitors {
-		if _, err := monitors.New(spec, monitors.Deps{}); err != nil {
+		if _, err := monitors.New(spec, monitors.Deps{CloudNS: poller}); err != nil {
 			buildErrs = append(buildErrs, err)
 		}
 	}
@@ -43,8 +54,29 @@ func runCheck(args, environ []string, stdout, stderr io.Writer) int {
 		}
 		return exitError
 	}
+	// With ClouDNS credentials at hand, look the configured checks up.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*cfg.CloudNS.PollInterval)
+	defer cancel()
+	warnings, err := monitors.CheckCloudNSMonitors(ctx, cfg, poller)
+	if err != nil {
+		_, _ = fmt.Fprintf(stderr, "warning: could not verify the cloudns checks: %v\n", err)
+	}
+	for _, w := range warnings {
+		_, _ = fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
 	_, _ = fmt.Fprintln(stdout, summary(cfg))
 	return exitOK
+}
+
+// newPoller builds the ClouDNS poller the cloudns monitors of cfg share,
+// or nil without any. Building it makes no request.
+func newPoller(cfg *config.Config) (*monitors.CloudNSPoller, error) {
+	for _, m := range cfg.Monitors {
+		if m.CloudNS != nil {
+			return monitors.NewCloudNSPoller(cfg.CloudNS, nil, monitors.NewCloudNSMetrics(prometheus.NewRegistry()))
+		}
+	}
+	return nil, nil
 }
 
 // summary is the one line `check` prints for a valid configuration.

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/statussync/statussync/cloudns/cloudnstest"
 )
 
 type syncBuffer struct {
@@ -169,5 +171,40 @@ func TestQuickstart(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("quickstart did not stop")
+	}
+}
+
+func TestCheckAndProbeWithCloudNS(t *testing.T) {
+	srv := cloudnstest.New(t)
+	srv.AddIdentity(cloudnstest.Identity{AuthID: 4242, Password: "cloudns-pw-for-test"})
+	srv.AddCheck(cloudnstest.Check{Name: "mail-smtp", IP: "192.0.2.10", Port: 25, Status: cloudnstest.StatusDown})
+	srv.AddCheck(cloudnstest.Check{Name: "web", IP: "192.0.2.11", Status: cloudnstest.StatusUp})
+	p := writeFile(t, `
+cloudns: {url: "`+srv.URL()+`", auth_id: 4242, password: cloudns-pw-for-test, poll_interval: 10s, timeout: 2s}
+monitors:
+  - {name: mail, cloudns: {check_name: mail-smtp}}
+  - {name: web, cloudns: {check_name: web}}
+  - {name: gone, cloudns: {check_name: decommissioned}}
+`)
+	code, out, errOut := runCmd(t, "check", "--config.file", p)
+	if code != 0 || !strings.Contains(out, "3 monitors (3 cloudns)") {
+		t.Errorf("check = %d %q", code, out)
+	}
+	if !strings.Contains(errOut, `warning: monitors[2].cloudns.check_name (monitor "gone"): no ClouDNS check named "decommissioned"`) ||
+		strings.Contains(errOut, "mail-smtp") {
+		t.Errorf("check warnings:\n%s", errOut)
+	}
+
+	code, out, _ = runCmd(t, "probe", "--config.file", p)
+	if code != exitProbeBad {
+		t.Errorf("probe exit = %d, want %d (mail is down)", code, exitProbeBad)
+	}
+	for _, want := range []string{"ClouDNS check down", "ClouDNS check up", "ClouDNS check not found"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("probe output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out+errOut, "cloudns-pw-for-test") {
+		t.Error("the ClouDNS password was printed")
 	}
 }

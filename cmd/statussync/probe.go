@@ -49,10 +49,18 @@ func runProbe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		}
 	}
 
+	poller, err := newPoller(cfg)
+	if err != nil {
+		_, _ = fmt.Fprintln(stderr, err)
+		return exitError
+	}
+	if poller != nil {
+		defer poller.Close()
+	}
 	results := make([]monitors.Result, len(specs))
 	var wg sync.WaitGroup
 	for i, spec := range specs {
-		m, err := monitors.New(spec, monitors.Deps{Logger: logger})
+		m, err := monitors.New(spec, monitors.Deps{Logger: logger, CloudNS: poller})
 		if err != nil {
 			_, _ = fmt.Fprintln(stderr, err)
 			return exitError

@@ -1,7 +1,7 @@
 // Package app wires statussync together: configuration, metrics registry,
-// engine, HTTP endpoints, reloads and shutdown. cmd/statussync only parses
-// flags and signals; tests start the whole service in-process through New
-// and Run.
+// engine, leadership, HTTP endpoints, reloads and shutdown. cmd/statussync
+// only parses flags and signals; tests start the whole service in-process
+// through New and Run.
 package app
 
 import (
@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -24,7 +25,7 @@ import (
 	"github.com/statussync/statussync/config"
 	"github.com/statussync/statussync/engine"
 	"github.com/statussync/statussync/internal/buildinfo"
-	"github.com/statussync/statussync/internal/cachetpage"
+	"github.com/statussync/statussync/internal/ha"
 	"github.com/statussync/statussync/monitors"
 )
 
@@ -49,9 +50,18 @@ type App struct {
 	logger   *slog.Logger
 	registry *prometheus.Registry
 	engine   *engine.Engine
-	cfg      *config.Config
 	sink     *sink
 	writer   *writer
+
+	leadership     ha.Leadership
+	cloudnsMetrics *monitors.CloudNSMetrics
+
+	// mu guards what reloads (the Run goroutine) and leadership changes
+	// (the election's goroutine) both touch.
+	mu      sync.Mutex
+	cfg     *config.Config
+	poller  *monitors.CloudNSPoller
+	leadCtx context.Context // the current leadership term; nil when not leading
 
 	reloadOK   prometheus.Gauge
 	reloadTime prometheus.Gauge
@@ -70,6 +80,7 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -95,11 +106,19 @@ func New(opts Options) (*App, error) {
 			Name: "statussync_config_last_reload_success_timestamp_seconds",
 			Help: "Timestamp of the last successful configuration reload.",
 		}),
-		reloads:   make(chan chan error),
-		listening: make(chan net.Addr, 1),
+		cloudnsMetrics: monitors.NewCloudNSMetrics(reg),
+		reloads:        make(chan chan error),
+		listening:      make(chan net.Addr, 1),
 	}
 	a.reloadOK.Set(1)
 	a.reloadTime.SetToCurrentTime()
+
+	leadership, err := ha.NewLeadership(cfg.HA, ha.Options{Logger: opts.Logger, Registerer: reg})
+	if err != nil {
+		return nil, fmt.Errorf("ha: %w", err)
+	}
+	a.leadership = leadership
+
 	metrics := engine.NewMetrics(reg)
 	rec := engine.NewReconciler(engine.ReconcilerOptions{
 		Logger:               opts.Logger,
@@ -108,11 +127,13 @@ func New(opts Options) (*App, error) {
 		RespectManualChanges: cfg.Cachet.RespectManualChanges,
 		MinBackoff:           cfg.Cachet.Backoff.Min,
 		MaxBackoff:           cfg.Cachet.Backoff.Max,
-		Page:                 &cachetpage.Page{},
 	})
 	a.sink = &sink{rec: rec, log: engine.LogSink{Logger: opts.Logger}}
 	a.writer = &writer{logger: opts.Logger, rec: rec}
 	if err := a.configureWriter(cfg); err != nil {
+		return nil, err
+	}
+	if a.poller, err = a.pollerFor(cfg, nil); err != nil {
 		return nil, err
 	}
 	a.engine = engine.New(engine.Options{
@@ -124,36 +145,31 @@ func New(opts Options) (*App, error) {
 	return a, nil
 }
 
-// configureWriter points the writer at the Cachet a configuration names and
-// sets dry-run mode; it does not start or stop the writer.
-func (a *App) configureWriter(cfg *config.Config) error {
-	a.sink.dryRun.Store(!cfg.Cachet.Enabled())
-	if !cfg.Cachet.Enabled() {
-		return nil
+// pollerFor returns the ClouDNS poller a configuration needs: nil without
+// cloudns monitors, the current one when the cloudns settings did not
+// change (its data and schedule carry over), or a new one. A new poller is
+// active only on the leader.
+func (a *App) pollerFor(cfg *config.Config, current *monitors.CloudNSPoller) (*monitors.CloudNSPoller, error) {
+	used := false
+	for _, m := range cfg.Monitors {
+		if m.CloudNS != nil {
+			used = true
+			break
+		}
 	}
-	c, err := newCachetClient(cfg.Cachet, a)
+	if !used {
+		a.cloudnsMetrics.Reset()
+		return nil, nil
+	}
+	if current != nil && a.cfg.CloudNS == cfg.CloudNS {
+		return current, nil
+	}
+	p, err := monitors.NewCloudNSPoller(cfg.CloudNS, a.logger, a.cloudnsMetrics)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("cloudns: %w", err)
 	}
-	if a.writer.page == nil {
-		a.writer.page = cachetpage.New(c)
-		a.writer.rec.SetPage(a.writer.page)
-	} else {
-		a.writer.page.SetClient(c)
-	}
-	a.writer.rec.SetOptions(cfg.Cachet.ResyncInterval, cfg.Cachet.RespectManualChanges, cfg.Cachet.Backoff.Min, cfg.Cachet.Backoff.Max)
-	return nil
-}
-
-// syncWriter starts or stops writing to match the configuration.
-func (a *App) syncWriter(ctx context.Context) {
-	if a.cfg.Cachet.Enabled() {
-		a.writer.start(ctx)
-		return
-	}
-	if err := a.writer.stop(ShutdownTimeout); err != nil {
-		a.logger.Error("stopping the Cachet writer", "err", err)
-	}
+	p.SetActive(a.leadCtx != nil)
+	return p, nil
 }
 
 // Registry is the app's metrics registry.
@@ -171,9 +187,9 @@ func (a *App) Addr(ctx context.Context) (net.Addr, error) {
 	}
 }
 
-// Run serves HTTP, schedules the monitors and handles reloads until ctx is
-// cancelled, then shuts down within ShutdownTimeout. It returns nil only if
-// everything stopped cleanly.
+// Run serves HTTP, schedules the monitors, takes part in leader election
+// and handles reloads until ctx is cancelled, then shuts down within
+// ShutdownTimeout. It returns nil only if everything stopped cleanly.
 func (a *App) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", a.opts.ListenAddress)
 	if err != nil {
@@ -192,12 +208,19 @@ func (a *App) Run(ctx context.Context) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 	a.logger.Info("listening", "address", ln.Addr().String())
 
-	if err := a.engine.Apply(ctx, a.cfg); err != nil {
+	if err := a.engine.Apply(ctx, a.cfg, a.poller); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("start monitors: %w", err)
 	}
-	a.syncWriter(ctx)
 	a.logMode()
+
+	// Every replica probes; only the leader writes and polls ClouDNS.
+	electCtx, stopElection := context.WithCancel(ctx)
+	elected := make(chan struct{})
+	go func() {
+		defer close(elected)
+		a.leadership.Run(electCtx, ha.Callbacks{OnStartedLeading: a.lead})
+	}()
 
 	// SIGHUPs coalesce: one pending reload covers any number of signals.
 	hup := make(chan os.Signal, 1)
@@ -213,12 +236,53 @@ func (a *App) Run(ctx context.Context) error {
 		case reply := <-a.reloads:
 			reply <- a.reload(ctx)
 		case err := <-serveErr:
-			_ = a.writer.stop(ShutdownTimeout)
+			stopElection()
+			<-elected
 			_ = a.engine.Stop(ShutdownTimeout)
+			a.closePoller()
 			return fmt.Errorf("http server: %w", err)
 		case <-ctx.Done():
-			return a.shutdown(srv)
+			return a.shutdown(srv, stopElection, elected)
 		}
+	}
+}
+
+// lead runs one leadership term: the writer runs (when Cachet writing is
+// enabled) and ClouDNS is polled until the term's ctx is cancelled, which
+// stops both at once.
+func (a *App) lead(ctx context.Context) {
+	a.mu.Lock()
+	a.leadCtx = ctx
+	if a.poller != nil {
+		a.poller.SetActive(true)
+	}
+	a.syncWriterLocked()
+	a.mu.Unlock()
+	a.logger.Info("leading: writing to Cachet and polling ClouDNS")
+
+	<-ctx.Done()
+
+	a.mu.Lock()
+	a.leadCtx = nil
+	if a.poller != nil {
+		a.poller.SetActive(false)
+	}
+	a.syncWriterLocked()
+	a.mu.Unlock()
+	a.logger.Info("no longer leading: stopped writing")
+}
+
+// syncWriterLocked runs the writer exactly while this replica leads and
+// Cachet writing is enabled. The writer's context derives from the term's,
+// so losing leadership cancels it (and any request in flight) at once,
+// before this is even called.
+func (a *App) syncWriterLocked() {
+	if a.leadCtx != nil && a.cfg.Cachet.Enabled() {
+		a.writer.start(a.leadCtx)
+		return
+	}
+	if err := a.writer.stop(ShutdownTimeout); err != nil {
+		a.logger.Error("stopping the Cachet writer", "err", err)
 	}
 }
 
@@ -230,21 +294,41 @@ func (a *App) logMode() {
 	}
 }
 
-// shutdown stops the HTTP server and the scheduler together, each bounded.
-func (a *App) shutdown(srv *http.Server) error {
+// shutdown leaves the election (releasing the lease), then stops the HTTP
+// server and the scheduler together, each bounded.
+func (a *App) shutdown(srv *http.Server, stopElection context.CancelFunc, elected <-chan struct{}) error {
 	a.logger.Info("shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
+	stopElection()
+	var electionErr error
+	select {
+	case <-elected:
+	case <-ctx.Done():
+		electionErr = errors.New("leader election did not stop in time")
+	}
 	engineErr := make(chan error, 1)
 	go func() { engineErr <- a.engine.Stop(ShutdownTimeout) }()
-	writerErr := a.writer.stop(ShutdownTimeout)
 	srvErr := srv.Shutdown(ctx)
-	if err := errors.Join(srvErr, <-engineErr, writerErr); err != nil {
+	a.mu.Lock()
+	writerErr := a.writer.stop(ShutdownTimeout)
+	a.mu.Unlock()
+	a.closePoller()
+	if err := errors.Join(electionErr, srvErr, <-engineErr, writerErr); err != nil {
 		a.logger.Error("shutdown incomplete", "err", err)
 		return err
 	}
 	a.logger.Info("shut down cleanly")
 	return nil
+}
+
+func (a *App) closePoller() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.poller != nil {
+		a.poller.Close()
+		a.poller = nil
+	}
 }
 
 // Reload asks the running app to reload its configuration and waits for
@@ -269,16 +353,28 @@ func (a *App) Reload(ctx context.Context) error {
 // stays, every problem is logged, and the reload gauge drops to 0.
 func (a *App) reload(ctx context.Context) error {
 	cfg, err := config.Load(a.opts.ConfigFile, a.opts.Environ)
-	if err == nil && cfg.Checksum == a.cfg.Checksum {
+	a.mu.Lock()
+	current, oldPoller := a.cfg, a.poller
+	a.mu.Unlock()
+	if err == nil && cfg.Checksum == current.Checksum {
 		a.logger.Info("configuration unchanged, reload skipped")
 		a.reloadOK.Set(1)
 		return nil
+	}
+	var poller *monitors.CloudNSPoller
+	if err == nil {
+		a.mu.Lock()
+		poller, err = a.pollerFor(cfg, oldPoller)
+		a.mu.Unlock()
 	}
 	if err == nil {
 		err = a.configureWriter(cfg)
 	}
 	if err == nil {
-		err = a.engine.Apply(ctx, cfg)
+		err = a.engine.Apply(ctx, cfg, poller)
+		if err != nil && poller != nil && poller != oldPoller {
+			poller.Close()
+		}
 	}
 	if err != nil {
 		a.reloadOK.Set(0)
@@ -287,8 +383,17 @@ func (a *App) reload(ctx context.Context) error {
 		}
 		return err
 	}
+	if cfg.HA != current.HA {
+		a.logger.Warn("ha settings changed; they take effect at the next restart")
+	}
+	a.mu.Lock()
 	a.cfg = cfg
-	a.syncWriter(ctx)
+	a.poller = poller
+	a.syncWriterLocked()
+	a.mu.Unlock()
+	if oldPoller != nil && oldPoller != poller {
+		oldPoller.Close()
+	}
 	a.reloadOK.Set(1)
 	a.reloadTime.SetToCurrentTime()
 	a.logger.Info("configuration reloaded", "monitors", len(cfg.Monitors), "components", len(cfg.Components))
@@ -304,6 +409,8 @@ func (a *App) handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = fmt.Fprintln(w, "ok")
 	})
+	// Readiness does not depend on leadership: followers probe and serve
+	// metrics, which is all a Service routes to them for.
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !a.engine.Ready() {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)

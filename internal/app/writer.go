@@ -93,3 +93,26 @@ func (w *writer) stop(limit time.Duration) error {
 		return fmt.Errorf("reconciler still running after %s", limit)
 	}
 }
+
+// configureWriter points the writer at the Cachet a configuration names and
+// sets dry-run mode; it does not start or stop the writer. The client is
+// swapped in place, so a running writer uses the new settings from its
+// next request.
+func (a *App) configureWriter(cfg *config.Config) error {
+	a.sink.dryRun.Store(!cfg.Cachet.Enabled())
+	if !cfg.Cachet.Enabled() {
+		return nil
+	}
+	c, err := newCachetClient(cfg.Cachet, a)
+	if err != nil {
+		return err
+	}
+	if a.writer.page == nil {
+		a.writer.page = cachetpage.New(c)
+		a.writer.rec.SetPage(a.writer.page)
+	} else {
+		a.writer.page.SetClient(c)
+	}
+	a.writer.rec.SetOptions(cfg.Cachet.ResyncInterval, cfg.Cachet.RespectManualChanges, cfg.Cachet.Backoff.Min, cfg.Cachet.Backoff.Max)
+	return nil
+}
