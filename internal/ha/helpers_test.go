@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sort"
 	"sync"
 	"testing"
@@ -20,6 +21,9 @@ const (
 	testRenew  = 2 * time.Second
 	testRetry  = 500 * time.Millisecond
 	testJitter = 1.2 // client-go's leaderelection.JitterFactor
+	// timerSlack is how late a loaded machine may run the watchdog: it
+	// must stay below the 500ms by which client-go alone would be late.
+	timerSlack = 250 * time.Millisecond
 )
 
 func testConfig(ns, lease, id string) config.HAConfig {
@@ -73,6 +77,7 @@ type observedTerm struct {
 
 // candidate runs one Leadership and records its terms.
 type candidate struct {
+	tb     testing.TB
 	id     string
 	l      Leadership
 	cancel context.CancelFunc
@@ -87,7 +92,7 @@ type candidate struct {
 func run(tb testing.TB, id string, l Leadership) *candidate {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &candidate{id: id, l: l, cancel: cancel, done: make(chan struct{})}
+	c := &candidate{tb: tb, id: id, l: l, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		l.Run(ctx, Callbacks{OnStartedLeading: c.lead, OnStoppedLeading: c.onStopped})
@@ -113,10 +118,17 @@ func (c *candidate) onStopped() {
 	c.stopped++
 }
 
-// stop cancels Run and waits for it to return.
+// stop cancels Run and waits for it to return, which takes at most one
+// blocked release (RenewDeadline) and a request timeout.
 func (c *candidate) stop() {
 	c.cancel()
-	<-c.done
+	select {
+	case <-c.done:
+	case <-time.After(3 * testLease):
+		buf := make([]byte, 1<<20)
+		c.tb.Errorf("%s: Run did not return within %v of its context's cancellation; goroutines:\n%s",
+			c.id, 3*testLease, buf[:runtime.Stack(buf, true)])
+	}
 }
 
 func (c *candidate) allTerms() []observedTerm {

@@ -68,10 +68,11 @@ func Start(tb testing.TB) *Server {
 	dir := tb.TempDir()
 	s := &Server{dir: dir, CAFile: filepath.Join(dir, "certs", "apiserver.crt")}
 
-	etcdPort, peerPort, securePort := freePort(tb), freePort(tb), freePort(tb)
+	ports := freePorts(tb, 3)
+	etcdPort, peerPort, securePort := ports[0], ports[1], ports[2]
 	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", etcdPort)
 	peerURL := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
-	start(tb, dir, "etcd", etcdBin,
+	etcdExited := start(tb, dir, "etcd", etcdBin,
 		"--name", "kubetest",
 		"--data-dir", filepath.Join(dir, "etcd"),
 		"--listen-client-urls", etcdURL,
@@ -86,7 +87,7 @@ func Start(tb testing.TB) *Server {
 	tokens := filepath.Join(dir, "tokens.csv")
 	writeFile(tb, tokens, AdminToken+`,admin,admin,"system:masters"`+"\n")
 	s.URL = fmt.Sprintf("https://127.0.0.1:%d", securePort)
-	start(tb, dir, "kube-apiserver", apiserverBin,
+	apiserverExited := start(tb, dir, "kube-apiserver", apiserverBin,
 		"--etcd-servers", etcdURL,
 		"--storage-backend", "etcd3",
 		"--bind-address", "127.0.0.1",
@@ -103,7 +104,7 @@ func Start(tb testing.TB) *Server {
 		"--endpoint-reconciler-type", "none",
 		"--enable-priority-and-fairness=false",
 	)
-	s.waitReady(tb, 90*time.Second)
+	s.waitReady(tb, 90*time.Second, map[string]<-chan struct{}{"etcd": etcdExited, "kube-apiserver": apiserverExited})
 	return s
 }
 
@@ -175,8 +176,9 @@ func scriptEnv() (map[string]string, error) {
 }
 
 // start runs one server process with its output in dir/<name>.log, stops it
-// when the test ends and shows the log's tail if the test failed.
-func start(tb testing.TB, dir, name, bin string, args ...string) {
+// when the test ends and shows the log's tail if the test failed. The
+// returned channel is closed when the process exits.
+func start(tb testing.TB, dir, name, bin string, args ...string) <-chan struct{} {
 	tb.Helper()
 	logPath := filepath.Join(dir, name+".log")
 	logFile, err := os.Create(logPath)
@@ -208,9 +210,11 @@ func start(tb testing.TB, dir, name, bin string, args ...string) {
 			tb.Logf("kubetest: tail of %s:\n%s", logPath, tail(logPath, 30))
 		}
 	})
+	return exited
 }
 
-func (s *Server) waitReady(tb testing.TB, timeout time.Duration) {
+// waitReady waits for /readyz, failing early if a server exits.
+func (s *Server) waitReady(tb testing.TB, timeout time.Duration, exited map[string]<-chan struct{}) {
 	tb.Helper()
 	// The serving certificate does not exist before the server does, so
 	// readiness is polled without verifying it; clients verify with CAFile.
@@ -222,6 +226,13 @@ func (s *Server) waitReady(tb testing.TB, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	var last string
 	for time.Now().Before(deadline) {
+		for name, ch := range exited {
+			select {
+			case <-ch:
+				tb.Fatalf("kubetest: %s exited while kube-apiserver started:\n%s", name, tail(filepath.Join(s.dir, name+".log"), 30))
+			default:
+			}
+		}
 		req, _ := http.NewRequest(http.MethodGet, s.URL+"/readyz", nil)
 		req.Header.Set("Authorization", "Bearer "+AdminToken)
 		resp, err := client.Do(req)
@@ -266,7 +277,9 @@ func (s *Server) AdminConfig() *rest.Config { return s.Config(AdminToken) }
 // Admin returns a clientset for a member of system:masters.
 func (s *Server) Admin(tb testing.TB) kubernetes.Interface {
 	tb.Helper()
-	cs, err := kubernetes.NewForConfig(s.AdminConfig())
+	rc := s.AdminConfig()
+	rc.Timeout = 30 * time.Second // no test should wait longer for a request
+	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		tb.Fatalf("kubetest: admin client: %v", err)
 	}
@@ -328,15 +341,20 @@ func writeFile(tb testing.TB, path, content string) {
 	}
 }
 
-// freePort returns a port on 127.0.0.1 that was free a moment ago.
-func freePort(tb testing.TB) int {
+// freePorts returns n distinct ports on 127.0.0.1 that were free a moment
+// ago: all are held open until all are chosen.
+func freePorts(tb testing.TB, n int) []int {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("kubetest: free port: %v", err)
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatalf("kubetest: free port: %v", err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 func tail(path string, n int) string {

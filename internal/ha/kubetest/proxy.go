@@ -2,8 +2,10 @@ package kubetest
 
 import (
 	"net"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Mode is what a Proxy does with traffic.
@@ -30,9 +32,10 @@ type Proxy struct {
 	l      net.Listener
 	wg     sync.WaitGroup
 
-	mu    sync.Mutex
-	mode  Mode
-	conns map[*proxyConn]struct{}
+	mu     sync.Mutex
+	mode   Mode
+	conns  map[*proxyConn]struct{}
+	closed bool
 }
 
 type proxyConn struct {
@@ -58,7 +61,7 @@ func NewProxy(tb testing.TB, target string) *Proxy {
 	p := &Proxy{target: target, l: l, conns: map[*proxyConn]struct{}{}}
 	p.wg.Add(1)
 	go p.serve(tb)
-	tb.Cleanup(p.close)
+	tb.Cleanup(func() { p.close(tb) })
 	return p
 }
 
@@ -110,9 +113,9 @@ func (p *Proxy) serve(tb testing.TB) {
 			c.upstream = up
 		}
 		p.mu.Lock()
-		if p.mode != mode {
-			// Set ran since the accept; start over with this connection
-			// closed rather than in the wrong mode.
+		if p.closed || p.mode != mode {
+			// Set or close ran since the accept: drop this connection
+			// rather than serve it in the wrong mode or leak it.
 			p.mu.Unlock()
 			c.close()
 			continue
@@ -157,13 +160,24 @@ func (p *Proxy) pipe(c *proxyConn, src, dst net.Conn) {
 	}
 }
 
-func (p *Proxy) close() {
+func (p *Proxy) close(tb testing.TB) {
 	_ = p.l.Close()
 	p.mu.Lock()
+	p.closed = true
 	for c := range p.conns {
 		c.close()
 		delete(p.conns, c)
 	}
 	p.mu.Unlock()
-	p.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		p.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		buf := make([]byte, 1<<20)
+		tb.Errorf("kubetest: proxy connections still open 10s after close; goroutines:\n%s", buf[:runtime.Stack(buf, true)])
+	}
 }
