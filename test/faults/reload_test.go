@@ -50,10 +50,12 @@ monitors:
 // Each also adds a monitor ("bogus") and drops the first ten, so that a
 // partial apply would show in /metrics.
 var invalidStormConfigs = []struct {
-	name  string
+	name   string
 	mangle func(valid string) string
 }{
-	{"yaml syntax", func(v string) string { return strings.Replace(v, "monitors:\n", "monitors:\n  - {name: bogus, http: {url: \"http://127.0.0.1:1\"}\n", 1) }},
+	{"yaml syntax", func(v string) string {
+		return strings.Replace(v, "monitors:\n", "monitors:\n  - {name: bogus, http: {url: \"http://127.0.0.1:1\"}\n", 1)
+	}},
 	{"unknown key", func(v string) string {
 		return strings.Replace(v, "monitors:\n", "monitors:\n  - {name: bogus, http: {url: \"http://127.0.0.1:1\", follow: yes}}\n", 1)
 	}},
