@@ -291,6 +291,11 @@ type cachetFront struct {
 	// connection closed before the response is sent: the client cannot
 	// know whether its write happened.
 	loseWrites atomic.Bool
+	// echoAuth makes every request fail with 500 and a message quoting
+	// its Authorization header, as a proxy that dumps requests would;
+	// echoed counts those answers.
+	echoAuth atomic.Bool
+	echoed   atomic.Int32
 	// afterWrite, when set, runs after the fake processed a write and
 	// before its response is sent (the kill tests kill the binary there).
 	afterWrite atomic.Pointer[func(method, path string, status int)]
@@ -332,6 +337,13 @@ func (f *cachetFront) serve(ln net.Listener) {
 }
 
 func (f *cachetFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.echoAuth.Load() {
+		f.echoed.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = fmt.Fprintf(w, `{"message":"upstream rejected %s","errors":{"Authorization":[%q]}}`, r.Header.Get("Authorization"), r.Header.Get("Authorization"))
+		return
+	}
 	hook := f.afterWrite.Load()
 	if r.Method == http.MethodGet || (hook == nil && !f.loseWrites.Load()) {
 		f.Server.ServeHTTP(w, r)

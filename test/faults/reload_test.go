@@ -47,8 +47,8 @@ monitors:
 }
 
 // invalidStormConfigs are broken in the ways a hand edit breaks a file.
-// Each also adds a monitor ("bogus") and drops the first ten, so that a
-// partial apply would show in /metrics.
+// Each also adds a monitor ("bogus"), so that a partial apply would show
+// in /metrics and in the logs.
 var invalidStormConfigs = []struct {
 	name   string
 	mangle func(valid string) string
