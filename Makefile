@@ -10,7 +10,8 @@ BUILD_DATE ?= $(shell git log -1 --format=%cI 2>/dev/null)
 CONTAINER_ENGINE ?= podman
 IMAGE            ?= statussync
 IMAGE_TAG        ?= $(VERSION)
-# e.g. PLATFORMS=linux/amd64,linux/arm64 (podman/buildah: add --manifest)
+# e.g. PLATFORMS=linux/amd64,linux/arm64: podman and buildah then build a
+# manifest list named $(IMAGE):$(IMAGE_TAG) (docker needs buildx for this).
 PLATFORMS        ?=
 
 export VERSION REVISION BUILD_DATE
@@ -57,9 +58,8 @@ IGNOREFILE  = $(if $(filter docker,$(notdir $(CONTAINER_ENGINE))),,--ignorefile 
 image:
 	$(CONTAINER_ENGINE) $(IMAGE_BUILD) \
 		-f deploy/Containerfile $(IGNOREFILE) \
-		$(if $(PLATFORMS),--platform $(PLATFORMS)) \
 		--build-arg VERSION=$(VERSION) \
 		--build-arg REVISION=$(REVISION) \
 		--build-arg BUILD_DATE=$(BUILD_DATE) \
-		-t $(IMAGE):$(IMAGE_TAG) \
+		$(if $(PLATFORMS),--platform $(PLATFORMS) --manifest,-t) $(IMAGE):$(IMAGE_TAG) \
 		.
