@@ -281,11 +281,7 @@ func (t *target) set(m targetMode) { t.mode.Store(int32(m)) }
 // process writes but lose their responses.
 type cachetFront struct {
 	*cachettest.Server
-	tb   testing.TB
-	addr string
-
-	mu sync.Mutex
-	hs *http.Server
+	sw *switchServer
 
 	// loseWrites makes every write be processed by the fake and then the
 	// connection closed before the response is sent: the client cannot
@@ -303,38 +299,20 @@ type cachetFront struct {
 
 func newCachetFront(tb testing.TB) *cachetFront {
 	tb.Helper()
-	f := &cachetFront{
-		Server: cachettest.NewServer(cachettest.Config{Tokens: map[string][]string{token: {"*"}}}),
-		tb:     tb,
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	f.addr = ln.Addr().String()
-	f.serve(ln)
-	tb.Cleanup(func() {
-		f.mu.Lock()
-		hs := f.hs
-		f.mu.Unlock()
-		if hs != nil {
-			_ = hs.Close()
-		}
-		f.Server.Close()
-	})
+	f := &cachetFront{Server: cachettest.NewServer(cachettest.Config{Tokens: map[string][]string{token: {"*"}}})}
+	f.sw = newSwitchServer(tb, f)
+	tb.Cleanup(f.Server.Close)
 	return f
 }
 
 // URL is the API base URL.
-func (f *cachetFront) URL() string { return "http://" + f.addr + cachettest.DefaultPrefix }
+func (f *cachetFront) URL() string { return f.sw.url() + cachettest.DefaultPrefix }
 
-func (f *cachetFront) serve(ln net.Listener) {
-	hs := &http.Server{Handler: f, ReadHeaderTimeout: 5 * time.Second}
-	f.mu.Lock()
-	f.hs = hs
-	f.mu.Unlock()
-	go func() { _ = hs.Serve(ln) }()
-}
+// refuse makes connections to the fake's port be refused.
+func (f *cachetFront) refuse() { f.sw.refuse() }
+
+// accept listens on the fake's port again.
+func (f *cachetFront) accept() { f.sw.accept() }
 
 func (f *cachetFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.echoAuth.Load() {
@@ -368,35 +346,6 @@ func (f *cachetFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(rec.Body.Bytes())
 }
 
-// refuse closes the listener and every open connection: from now on,
-// connections to the port are refused.
-func (f *cachetFront) refuse() {
-	f.mu.Lock()
-	hs := f.hs
-	f.hs = nil
-	f.mu.Unlock()
-	if hs != nil {
-		_ = hs.Close()
-	}
-}
-
-// accept listens on the same port again.
-func (f *cachetFront) accept() {
-	f.tb.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ln, err := net.Listen("tcp", f.addr)
-		if err == nil {
-			f.serve(ln)
-			return
-		}
-		if !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
-			f.tb.Fatalf("listen again on %s: %v", f.addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // status returns a component's baseline status.
 func (f *cachetFront) status(id int) int {
 	c, _ := f.Component(id)
@@ -415,4 +364,67 @@ func incidentsOf(srv *cachettest.Server, id int) []cachettest.Incident {
 		}
 	}
 	return out
+}
+
+// switchServer serves a handler on a fixed loopback port that the test can
+// take down (connections refused) and bring back.
+type switchServer struct {
+	tb      testing.TB
+	handler http.Handler
+	addr    string
+
+	mu sync.Mutex
+	hs *http.Server
+}
+
+func newSwitchServer(tb testing.TB, h http.Handler) *switchServer {
+	tb.Helper()
+	s := &switchServer{tb: tb, handler: h}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.addr = ln.Addr().String()
+	s.serve(ln)
+	tb.Cleanup(s.refuse)
+	return s
+}
+
+func (s *switchServer) url() string { return "http://" + s.addr }
+
+func (s *switchServer) serve(ln net.Listener) {
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 5 * time.Second}
+	s.mu.Lock()
+	s.hs = hs
+	s.mu.Unlock()
+	go func() { _ = hs.Serve(ln) }()
+}
+
+// refuse closes the listener and every open connection: from now on,
+// connections to the port are refused.
+func (s *switchServer) refuse() {
+	s.mu.Lock()
+	hs := s.hs
+	s.hs = nil
+	s.mu.Unlock()
+	if hs != nil {
+		_ = hs.Close()
+	}
+}
+
+// accept listens on the same port again.
+func (s *switchServer) accept() {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ln, err := net.Listen("tcp", s.addr)
+		if err == nil {
+			s.serve(ln)
+			return
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
+			s.tb.Errorf("listen again on %s: %v", s.addr, err)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

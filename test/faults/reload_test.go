@@ -185,7 +185,7 @@ func TestReloadStorm(t *testing.T) {
 	// The test's own servers (targets, the Cachet front) still run.
 	if err := goleak.Find(ignore,
 		goleak.IgnoreAnyFunction("net/http/httptest.(*Server).goServe.func1"),
-		goleak.IgnoreAnyFunction("github.com/statussync/statussync/test/faults.(*cachetFront).serve.func1"),
+		goleak.IgnoreAnyFunction("github.com/statussync/statussync/test/faults.(*switchServer).serve.func1"),
 	); err != nil {
 		t.Errorf("after shutdown: %v", err)
 	}
