@@ -17,7 +17,8 @@
 #   scripts/kube-testenv.sh stop DIR      stop what start started in DIR, remove DIR
 #
 # Environment:
-#   KUBE_TESTENV_VERSION   k8s.io/kubernetes version (default below)
+#   KUBE_TESTENV_VERSION   k8s.io/kubernetes version (default v1.34.12, the newest
+#                          v1.34 the module proxy serves with its staging modules)
 #   KUBE_TESTENV_CACHE     cache dir (default
 #                          ${XDG_CACHE_HOME:-$HOME/.cache}/statussync/kube-testenv/<version>)
 #   KUBE_TESTENV_AUTHZ     --authorization-mode for start (default RBAC)
@@ -168,7 +169,7 @@ cmd_start() {
   peer_port=$(free_port)
   secure_port=$(free_port)
 
-  ETCD_UNSUPPORTED_ARCH=${ETCD_UNSUPPORTED_ARCH:-} setsid "$etcd" \
+  setsid "$etcd" \
     --name testenv \
     --data-dir "$dir/etcd" \
     --listen-client-urls "http://127.0.0.1:$client_port" \
@@ -206,7 +207,7 @@ clusters:
 - name: testenv
   cluster:
     server: https://127.0.0.1:$secure_port
-    insecure-skip-tls-verify: true
+    certificate-authority: $dir/certs/apiserver.crt
 users:
 - name: admin
   user:
