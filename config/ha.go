@@ -67,8 +67,17 @@ func (h *HAConfig) validate(p *problems, environ []string) {
 		p.add("ha.retry_period", "", "must be positive")
 	case float64(h.RenewDeadline) <= jitterFactor*float64(h.RetryPeriod):
 		p.add("ha.renew_deadline", "", "%v must be more than %v times retry_period %v", h.RenewDeadline, jitterFactor, h.RetryPeriod)
-	case h.LeaseDuration <= h.RenewDeadline:
-		p.add("ha.lease_duration", "", "%v must be more than renew_deadline %v", h.LeaseDuration, h.RenewDeadline)
+	case h.RenewDeadline <= h.RetryPeriod+time.Second:
+		// The leader stops writing at renew_deadline after its last renew
+		// that others can see; renews land on whole seconds in the Lease,
+		// so a renew deadline within a second of the retry period would
+		// let that moment slip past a renew attempt.
+		p.add("ha.renew_deadline", "", "%v must be more than retry_period %v plus 1s", h.RenewDeadline, h.RetryPeriod)
+	case h.LeaseDuration.Truncate(time.Second) <= h.RenewDeadline:
+		// The Lease stores whole seconds: what other replicas wait is the
+		// truncated duration, and it must outlast the renew deadline.
+		p.add("ha.lease_duration", "", "%v (%v as the Lease stores it) must be more than renew_deadline %v",
+			h.LeaseDuration, h.LeaseDuration.Truncate(time.Second), h.RenewDeadline)
 	}
 	if h.Kubeconfig != "" {
 		if _, err := os.Stat(h.Kubeconfig); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"k8s.io/klog/v2"
 
 	"github.com/statussync/statussync/config"
 	"github.com/statussync/statussync/engine"
@@ -113,6 +114,11 @@ func New(opts Options) (*App, error) {
 	a.reloadOK.Set(1)
 	a.reloadTime.SetToCurrentTime()
 
+	if cfg.HA.Enabled {
+		// client-go's leader election logs through klog; keep one log
+		// stream, in the configured format.
+		klog.SetSlogLogger(opts.Logger.With("subsystem", "client-go"))
+	}
 	leadership, err := ha.NewLeadership(cfg.HA, ha.Options{Logger: opts.Logger, Registerer: reg})
 	if err != nil {
 		return nil, fmt.Errorf("ha: %w", err)
