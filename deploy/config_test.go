@@ -1,6 +1,9 @@
 package deploy
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
@@ -198,10 +201,19 @@ func TestConfigMapPassesCheck(t *testing.T) {
 		env = append(env, "STATUSSYNC_"+key+"="+local)
 	}
 
+	// With cloudns monitors, check also looks the checks up in the
+	// account. Never from a test: a local stand-in answers as ClouDNS does
+	// to bad credentials, which check reports as a warning.
+	cloudns := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, `{"status":"Failed","statusDescription":"Invalid authentication, incorrect auth-id or auth-password."}`)
+	}))
+	t.Cleanup(cloudns.Close)
+	env = append(env, "STATUSSYNC_CLOUDNS__URL="+cloudns.URL)
+
 	t.Run("valid", func(t *testing.T) {
-		code, out := runStatussync(t, env, "check", "--config.file="+cfgFile)
+		code, out, errOut := runStatussync(t, env, "check", "--config.file="+cfgFile)
 		if code != 0 || !strings.HasPrefix(out, "configuration ok:") {
-			t.Fatalf("statussync check: exit %d\n%s", code, out)
+			t.Fatalf("statussync check: exit %d\n%s%s", code, out, errOut)
 		}
 		if !strings.Contains(out, "writes to "+cfg.Cachet.URL) {
 			t.Errorf("statussync check: %s: want it to write to Cachet, not a dry run", strings.TrimSpace(out))
@@ -219,9 +231,9 @@ func TestConfigMapPassesCheck(t *testing.T) {
 				bare = append(bare, kv)
 			}
 		}
-		code, out := runStatussync(t, bare, "check", "--config.file="+cfgFile)
-		if code == 0 || !strings.Contains(out, "ha.lease_namespace") {
-			t.Fatalf("statussync check without STATUSSYNC_HA__LEASE_NAMESPACE: exit %d, want a ha.lease_namespace problem\n%s", code, out)
+		code, out, errOut := runStatussync(t, bare, "check", "--config.file="+cfgFile)
+		if code == 0 || !strings.Contains(errOut, "ha.lease_namespace") {
+			t.Fatalf("statussync check without STATUSSYNC_HA__LEASE_NAMESPACE: exit %d, want a ha.lease_namespace problem\n%s%s", code, out, errOut)
 		}
 	})
 }

@@ -245,19 +245,21 @@ func TestMain(m *testing.M) {
 }
 
 // runStatussync runs the test binary with args and exactly env (no
-// inherited environment), returning its exit code and combined output.
-func runStatussync(tb testing.TB, env []string, args ...string) (int, string) {
+// inherited environment), returning its exit code, stdout and stderr.
+func runStatussync(tb testing.TB, env []string, args ...string) (code int, stdout, stderr string) {
 	tb.Helper()
 	cmd := exec.Command(statussyncBinary(tb), args...)
 	cmd.Env = append([]string{}, env...) // never nil: nil would inherit ours
-	out, err := cmd.CombinedOutput()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
-		return 0, string(out)
+		return 0, out.String(), errOut.String()
 	case errors.As(err, &exitErr):
-		return exitErr.ExitCode(), string(out)
+		return exitErr.ExitCode(), out.String(), errOut.String()
 	}
 	tb.Fatalf("run statussync %s: %v", strings.Join(args, " "), err)
-	return 0, ""
+	return 0, "", ""
 }

@@ -65,10 +65,10 @@ func TestBuildScriptMakesStaticBinary(t *testing.T) {
 		t.Error("VCS stamping is on (-buildvcs=false not applied)")
 	}
 
-	code, out := runStatussync(t, nil, "version")
+	code, out, errOut := runStatussync(t, nil, "version")
 	want := "statussync " + testVersion + " (revision " + testRevision + ", " + bi.GoVersion + ")\n"
 	if code != 0 || out != want {
-		t.Errorf("statussync version: exit %d, %q; want %q", code, out, want)
+		t.Errorf("statussync version: exit %d, %q; want %q\n%s", code, out, want, errOut)
 	}
 }
 
