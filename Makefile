@@ -52,8 +52,7 @@ check-config: build
 	STATUSSYNC_HA__LEASE_NAMESPACE=statussync \
 	STATUSSYNC_CACHET__TOKEN=unused STATUSSYNC_CACHET__TOKEN_FILE= \
 	STATUSSYNC_CLOUDNS__PASSWORD=unused STATUSSYNC_CLOUDNS__PASSWORD_FILE= \
-	STATUSSYNC_CLOUDNS__URL=http://127.0.0.1:9 \
-		bin/statussync check --config.file deploy/kubernetes/config.yaml
+		bin/statussync check --offline --config.file deploy/kubernetes/config.yaml
 
 # buildah's subcommand is "bud"; podman and docker say "build". The ignore
 # file keeps .git and build output out of the context.

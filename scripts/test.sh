@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, vet, staticcheck and the race-enabled
-# tests. CI runs exactly this (.ci/run). Tools come through the Go module
-# proxy at pinned versions, so a fresh machine needs only Go.
+# The whole test suite: formatting, vet, staticcheck, the race-enabled tests
+# of the root module (the fault-injection suite and, when a kube-apiserver is
+# available, the HA tests included), the deploy module (manifests, image
+# flags, alert rules, dashboard), promtool on the alert rules, and a short
+# fuzz run of every fuzzer. CI runs exactly this (.ci/run). Tools come
+# through the Go module proxy at pinned versions, so a fresh machine needs
+# only Go.
+#
+#   ./scripts/test.sh          everything
+#   QUICK=1 ./scripts/test.sh  skip promtool and the fuzz run (a few minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STATICCHECK_VERSION=v0.8.2
+staticcheck() { go run "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" "$@"; }
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -20,7 +28,22 @@ step go vet
 go vet ./...
 
 step "staticcheck $STATICCHECK_VERSION"
-go run "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" ./...
+staticcheck ./...
 
 step "go test -race"
-go test -race -count=1 -timeout 15m ./...
+go test -race -count=1 -timeout 20m ./...
+
+step "deploy module: go vet, staticcheck, go test -race"
+(cd deploy && go vet ./... && staticcheck ./... && go test -race -count=1 -timeout 15m ./...)
+
+if [ -n "${QUICK:-}" ]; then
+  printf '\nQUICK set: promtool and the fuzz run skipped\n'
+  exit 0
+fi
+
+step "promtool check rules, test rules"
+(cd deploy && go tool -modfile=tools.mod promtool check rules prometheus/statussync.rules.yml \
+  && go tool -modfile=tools.mod promtool test rules prometheus/statussync.rules.test.yml)
+
+step "fuzz smoke"
+FUZZTIME=${FUZZTIME:-10s} ./scripts/fuzz-smoke.sh

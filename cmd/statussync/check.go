@@ -19,6 +19,7 @@ import (
 func runCheck(args, environ []string, stdout, stderr io.Writer) int {
 	var c commonFlags
 	fs := newFlagSet("check", stderr, &c, environ)
+	offline := fs.Bool("offline", false, "do not look the cloudns monitors' checks up in the ClouDNS account")
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
 	}
@@ -55,14 +56,16 @@ func runCheck(args, environ []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	// With ClouDNS credentials at hand, look the configured checks up.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*cfg.CloudNS.PollInterval)
-	defer cancel()
-	warnings, err := monitors.CheckCloudNSMonitors(ctx, cfg, poller)
-	if err != nil {
-		_, _ = fmt.Fprintf(stderr, "warning: could not verify the cloudns checks: %v\n", err)
-	}
-	for _, w := range warnings {
-		_, _ = fmt.Fprintf(stderr, "warning: %s\n", w)
+	if !*offline {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*cfg.CloudNS.PollInterval)
+		defer cancel()
+		warnings, err := monitors.CheckCloudNSMonitors(ctx, cfg, poller)
+		if err != nil {
+			_, _ = fmt.Fprintf(stderr, "warning: could not verify the cloudns checks: %v\n", err)
+		}
+		for _, w := range warnings {
+			_, _ = fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
 	}
 	_, _ = fmt.Fprintln(stdout, summary(cfg))
 	return exitOK

@@ -208,3 +208,13 @@ monitors:
 		t.Error("the ClouDNS password was printed")
 	}
 }
+
+func TestCheckOfflineMakesNoClouDNSCall(t *testing.T) {
+	srv := cloudnstest.New(t)
+	srv.AddIdentity(cloudnstest.Identity{AuthID: 4242, Password: "pw-offline-test"})
+	p := writeFile(t, "cloudns: {url: \""+srv.URL()+"\", auth_id: 4242, password: pw-offline-test}\nmonitors:\n  - {name: gone, cloudns: {check_name: nope}}\n")
+	code, _, errOut := runCmd(t, "check", "--offline", "--config.file", p)
+	if code != 0 || strings.Contains(errOut, "warning") || srv.CallCount("") != 0 {
+		t.Errorf("check --offline = %d, %q, %d ClouDNS calls", code, errOut, srv.CallCount(""))
+	}
+}
