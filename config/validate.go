@@ -150,14 +150,7 @@ func (c *Config) validateMonitor(p *problems, i int, names map[string]int) {
 	m := &c.Monitors[i]
 	path := fmt.Sprintf("monitors[%d]", i)
 	obj := fmt.Sprintf("monitor %q", m.Name)
-	switch first, dup := names[m.Name]; {
-	case m.Name == "":
-		p.add(path+".name", obj, "is required")
-	case dup:
-		p.add(path+".name", obj, "duplicates monitors[%d]", first)
-	default:
-		names[m.Name] = i
-	}
+	uniqueName(p, names, m.Name, "monitors", i, obj)
 
 	if m.Interval != 0 && m.Schedule != "" {
 		p.add(path, obj, "set interval or schedule, not both")
@@ -239,6 +232,20 @@ func (c *Config) validateMonitor(p *problems, i int, names map[string]int) {
 	}
 }
 
+// uniqueName checks that list[i]'s name is set and not taken by an
+// earlier item, recording it in names.
+func uniqueName(p *problems, names map[string]int, name, list string, i int, obj string) {
+	path := fmt.Sprintf("%s[%d].name", list, i)
+	switch first, dup := names[name]; {
+	case name == "":
+		p.add(path, obj, "is required")
+	case dup:
+		p.add(path, obj, "duplicates %s[%d]", list, first)
+	default:
+		names[name] = i
+	}
+}
+
 // minPeriod is the shortest gap between consecutive runs of a cron schedule
 // over the next few runs, which bounds the timeout as an interval does.
 func minPeriod(s cron.Schedule) time.Duration {
@@ -261,14 +268,7 @@ func (c *Config) validateComponents(p *problems, monitors map[string]int) {
 		cs := &c.Components[i]
 		path := fmt.Sprintf("components[%d]", i)
 		obj := fmt.Sprintf("component %q", cs.Name)
-		switch first, dup := names[cs.Name]; {
-		case cs.Name == "":
-			p.add(path+".name", obj, "is required")
-		case dup:
-			p.add(path+".name", obj, "duplicates components[%d]", first)
-		default:
-			names[cs.Name] = i
-		}
+		uniqueName(p, names, cs.Name, "components", i, obj)
 		switch first, dup := ids[cs.CachetID]; {
 		case cs.CachetID < 0:
 			p.add(path+".cachet_id", obj, "must not be negative")

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/statussync/statussync/config"
+	"github.com/statussync/statussync/internal/testkit"
 	"github.com/statussync/statussync/monitors"
 )
 
@@ -47,27 +47,12 @@ func (s *recordingSink) counts() (map[string]int, []ComponentUpdate) {
 }
 
 func TestEngineFeedsSamplesOfSuccessfulChecksOnly(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
-	closed, _ := net.Listen("tcp", "127.0.0.1:0")
-	closedAddr := closed.Addr().String()
-	_ = closed.Close()
+	upAddr := testkit.Listener(t)
+	closedAddr := testkit.ClosedAddr(t)
 
 	cfg := &config.Config{
 		Monitors: []config.MonitorSpec{
-			{Name: "up", Interval: 50 * time.Millisecond, Timeout: 40 * time.Millisecond, TCP: &config.TCPProbe{Address: ln.Addr().String()}, Metric: &config.MetricSpec{Name: "Up latency"}},
+			{Name: "up", Interval: 50 * time.Millisecond, Timeout: 40 * time.Millisecond, TCP: &config.TCPProbe{Address: upAddr}, Metric: &config.MetricSpec{Name: "Up latency"}},
 			{Name: "down", Interval: 50 * time.Millisecond, Timeout: 40 * time.Millisecond, TCP: &config.TCPProbe{Address: closedAddr}, Metric: &config.MetricSpec{Name: "Down latency"}},
 		},
 		Components: []config.ComponentSpec{{Name: "C", Monitors: []string{"up", "down"}, StatusMap: map[string]string{"major_outage": "partial_outage"}}},
@@ -97,17 +82,6 @@ func TestEngineFeedsSamplesOfSuccessfulChecksOnly(t *testing.T) {
 	}
 }
 
-func closedAddr(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	a := l.Addr().String()
-	_ = l.Close()
-	return a
-}
-
 func validated(tb testing.TB, cfg *config.Config) *config.Config {
 	tb.Helper()
 	d := config.Default()
@@ -124,7 +98,7 @@ func TestConnectivityGuardTurnsDownIntoUnknown(t *testing.T) {
 	}
 	// The uplink is down too: statussync's own network looks broken.
 	cfg := validated(t, &config.Config{
-		Monitors:     []config.MonitorSpec{fast("uplink", closedAddr(t)), fast("target", closedAddr(t))},
+		Monitors:     []config.MonitorSpec{fast("uplink", testkit.ClosedAddr(t)), fast("target", testkit.ClosedAddr(t))},
 		Components:   []config.ComponentSpec{{Name: "C", Monitors: []string{"target"}}},
 		Connectivity: config.ConnectivityConfig{Monitors: []string{"uplink"}},
 	})
@@ -141,21 +115,8 @@ func TestConnectivityGuardTurnsDownIntoUnknown(t *testing.T) {
 	}
 
 	// Same target, uplink up: the target's failures count.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
-	cfg.Monitors[0].TCP.Address = ln.Addr().String()
+	upAddr := testkit.Listener(t)
+	cfg.Monitors[0].TCP.Address = upAddr
 	sink2 := &recordingSink{samples: map[string]int{}}
 	reg2 := prometheus.NewRegistry()
 	e2 := New(Options{Metrics: NewMetrics(reg2), MonitorMetrics: monitors.NewMetrics(reg2), Sink: sink2})
@@ -170,30 +131,17 @@ func TestConnectivityGuardTurnsDownIntoUnknown(t *testing.T) {
 }
 
 func TestReloadKeepsStateOfUnchangedMonitors(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
+	upAddr := testkit.Listener(t)
 	mk := func(otherAddr string) *config.Config {
 		return validated(t, &config.Config{
 			Monitors: []config.MonitorSpec{
-				{Name: "kept", Interval: 40 * time.Millisecond, Timeout: 30 * time.Millisecond, TCP: &config.TCPProbe{Address: ln.Addr().String()}},
+				{Name: "kept", Interval: 40 * time.Millisecond, Timeout: 30 * time.Millisecond, TCP: &config.TCPProbe{Address: upAddr}},
 				{Name: "changed", Interval: 40 * time.Millisecond, Timeout: 30 * time.Millisecond, TCP: &config.TCPProbe{Address: otherAddr}},
 			},
 			Components: []config.ComponentSpec{{Name: "K", Monitors: []string{"kept"}}, {Name: "X", Monitors: []string{"changed"}}},
 		})
 	}
-	first := mk(ln.Addr().String())
+	first := mk(upAddr)
 	// Fingerprints come from Load; give the hand-built configs distinct ones.
 	first.Monitors[0].Fingerprint, first.Monitors[1].Fingerprint = "k", "c1"
 	sink := &recordingSink{samples: map[string]int{}}
@@ -204,7 +152,7 @@ func TestReloadKeepsStateOfUnchangedMonitors(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
-	second := mk(closedAddr(t))
+	second := mk(testkit.ClosedAddr(t))
 	second.Monitors[0].Fingerprint, second.Monitors[1].Fingerprint = "k", "c2"
 	if err := e.Apply(ctx, second, nil); err != nil {
 		t.Fatal(err)

@@ -583,23 +583,10 @@ func (r *Reconciler) openEpisode(ctx context.Context, s snapshot, key IncidentKe
 			// as a fixed incident, with its true end, instead.
 			return nil
 		}
-		data := r.incidentData(s, ep)
-		name, err := s.spec.Incidents.Render("name", data)
-		if err != nil {
-			return err
-		}
-		msg, err := s.spec.Incidents.Render("investigating", data)
-		if err != nil {
-			return err
-		}
-		id, err := r.page().CreateIncident(ctx, NewIncident{
-			Key: key, Episode: ep.key, Name: name, Message: msg, Impact: level,
-			Visible: s.spec.Incidents.IsVisible(), Notify: s.spec.Incidents.Notify, OccurredAt: ep.start,
-		})
+		id, err := r.createIncident(ctx, s, key, ep, false)
 		if err != nil {
 			return fmt.Errorf("open incident: %w", err)
 		}
-		r.opts.Metrics.writes.WithLabelValues("incident_create").Inc()
 		r.mu.Lock()
 		ep.incidentID, ep.postedLevel = id, level
 		r.mu.Unlock()
@@ -661,25 +648,45 @@ func (r *Reconciler) closeEpisode(ctx context.Context, s snapshot, key IncidentK
 	if recorded {
 		return nil
 	}
-	name, err := s.spec.Incidents.Render("name", data)
-	if err != nil {
-		return err
-	}
-	msg, err := s.spec.Incidents.Render("missed", data)
-	if err != nil {
-		return err
-	}
-	id, err := r.page().CreateIncident(ctx, NewIncident{
-		Key: key, Episode: ep.key, Name: name, Message: msg, Impact: ep.level, Resolved: true,
-		Visible: s.spec.Incidents.IsVisible(), OccurredAt: ep.start,
-	})
+	id, err := r.createIncident(ctx, s, key, ep, true)
 	if err != nil {
 		return fmt.Errorf("record missed outage: %w", err)
 	}
-	r.opts.Metrics.writes.WithLabelValues("incident_create").Inc()
 	r.logger.Info("recorded an outage missed while the status page was unreachable",
 		"component", s.spec.Name, "incident_id", id, "start", ep.start, "end", ep.end)
 	return nil
+}
+
+// createIncident opens the incident of an outage episode or, with
+// resolved, records an ended one the page never showed (with the missed
+// template). Subscribers are never notified of an outage recorded after
+// the fact: it is history, not news.
+func (r *Reconciler) createIncident(ctx context.Context, s snapshot, key IncidentKey, ep *episode, resolved bool) (int, error) {
+	data := r.incidentData(s, ep)
+	name, err := s.spec.Incidents.Render("name", data)
+	if err != nil {
+		return 0, err
+	}
+	tmpl := "investigating"
+	if resolved {
+		tmpl = "missed"
+	}
+	msg, err := s.spec.Incidents.Render(tmpl, data)
+	if err != nil {
+		return 0, err
+	}
+	r.mu.Lock()
+	impact := ep.level
+	r.mu.Unlock()
+	id, err := r.page().CreateIncident(ctx, NewIncident{
+		Key: key, Episode: ep.key, Name: name, Message: msg, Impact: impact, Resolved: resolved,
+		Visible: s.spec.Incidents.IsVisible(), Notify: s.spec.Incidents.Notify && !resolved, OccurredAt: ep.start,
+	})
+	if err != nil {
+		return 0, err
+	}
+	r.opts.Metrics.writes.WithLabelValues("incident_create").Inc()
+	return id, nil
 }
 
 var stateText = map[ComponentState]string{

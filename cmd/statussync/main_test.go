@@ -8,29 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/statussync/statussync/cloudns/cloudnstest"
+	"github.com/statussync/statussync/internal/testkit"
 )
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -89,24 +72,8 @@ func TestVersionAndUsage(t *testing.T) {
 }
 
 func TestProbe(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
-	closed, _ := net.Listen("tcp", "127.0.0.1:0")
-	closedAddr := closed.Addr().String()
-	_ = closed.Close()
-	p := writeFile(t, "monitors:\n  - {name: open, tcp: {address: \""+ln.Addr().String()+"\"}}\n  - {name: shut, tcp: {address: \""+closedAddr+"\"}}\n")
+	open, closedAddr := testkit.Listener(t), testkit.ClosedAddr(t)
+	p := writeFile(t, "monitors:\n  - {name: open, tcp: {address: \""+open+"\"}}\n  - {name: shut, tcp: {address: \""+closedAddr+"\"}}\n")
 
 	code, out, _ := runCmd(t, "probe", "--config.file", p)
 	if code != exitProbeBad {
@@ -139,7 +106,7 @@ func TestQuickstart(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"--config.file", "../../deploy/examples/quickstart.yaml", "--web.listen-address", "127.0.0.1:9470"}, nil, &bytes.Buffer{}, logs)

@@ -1,71 +1,19 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/statussync/statussync/internal/testkit"
 )
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// listener returns the address of a local TCP port that accepts
-// connections (an up target) for the test's lifetime.
-func listener(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
-	return ln.Addr().String()
-}
-
-// closedPort returns a local address where nothing listens (a down target).
-func closedPort(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
 
 func get(tb testing.TB, url string) (int, string) {
 	tb.Helper()
@@ -111,7 +59,7 @@ func metricLine(body, prefix string) string {
 }
 
 func TestServiceEndToEnd(t *testing.T) {
-	up, down := listener(t), closedPort(t)
+	up, down := testkit.Listener(t), testkit.ClosedAddr(t)
 	cfgPath := filepath.Join(t.TempDir(), "statussync.yml")
 	writeConfig := func(body string) {
 		if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
@@ -128,7 +76,7 @@ components:
 `, up, down)
 	writeConfig(base)
 
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	a, err := New(Options{
 		ConfigFile:    cfgPath,
 		ListenAddress: "127.0.0.1:0",
