@@ -358,3 +358,66 @@ components:
 		t.Errorf("Cachet shows %d, want 1", got)
 	}
 }
+
+// TestCachetLostResponsesNoDuplicates: Cachet processes every write but
+// the answers are lost, while an outage ends. statussync cannot know
+// whether the resolving update went through; posting it again once Cachet
+// answers would put two "resolved" updates on the incident (and, with
+// notifications on, mail subscribers twice). The status PUT may repeat (it
+// is idempotent); the incident must end with exactly one fixed update.
+func TestCachetLostResponsesNoDuplicates(t *testing.T) {
+	front := newCachetFront(t)
+	id := front.AddComponent("GitLab", cachettest.StatusOperational).ID
+	tgt := newTarget(t)
+	svc := startService(t, fmt.Sprintf(`
+cachet: {url: %q, token: %q, timeout: 300ms, rate_limit: 5, resync_interval: 5s, backoff: {min: 50ms, max: 400ms}}
+defaults: {interval: 100ms, timeout: 80ms, failures_before_down: 2, successes_before_up: 2}
+monitors:
+  - {name: web, http: {url: %q}}
+components:
+  - {name: GitLab, cachet_id: %d, monitors: [web], incidents: {enabled: true}}
+`, front.URL(), token, tgt.URL, id), nil, slog.LevelDebug)
+	tgt.set(targetDown)
+	eventually(t, 10*time.Second, "the outage on the page with its incident", func() bool {
+		return front.status(id) == cachettest.StatusMajorOutage && len(front.Incidents()) == 1
+	})
+
+	errs := svc.value("statussync_reconcile_errors_total")
+	front.loseWrites.Store(true)
+	tgt.set(targetUp)
+	eventually(t, 15*time.Second, "the resolving update processed, its answer lost", func() bool {
+		for _, w := range front.Writes() {
+			if strings.HasSuffix(w.Path, "/updates") {
+				return true
+			}
+		}
+		return false
+	})
+	eventually(t, 15*time.Second, "the pass that lost the answer to fail", func() bool {
+		return svc.value("statussync_reconcile_errors_total") > errs
+	})
+	time.Sleep(time.Second) // more passes while answers are lost
+	healed := time.Now()
+	front.loseWrites.Store(false)
+	eventually(t, 15*time.Second, "a successful pass", func() bool {
+		return svc.value("statussync_reconcile_last_success_timestamp_seconds") > float64(healed.UnixNano())/1e9
+	})
+	time.Sleep(500 * time.Millisecond)
+
+	in := front.Incidents()
+	if len(in) != 1 {
+		t.Fatalf("%d incidents, want 1: %s", len(in), describe(front.Server, in))
+	}
+	fixed := 0
+	for _, u := range front.IncidentUpdates(in[0].ID) {
+		if u.Status == cachettest.IncidentFixed {
+			fixed++
+		}
+	}
+	if fixed != 1 || in[0].Status != cachettest.IncidentFixed {
+		t.Errorf("the incident has %d fixed updates (status %d), want exactly one: %s", fixed, in[0].Status, describe(front.Server, in))
+	}
+	if got := front.status(id); got != cachettest.StatusOperational {
+		t.Errorf("Cachet shows %d, want 1", got)
+	}
+}
