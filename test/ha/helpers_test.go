@@ -488,3 +488,11 @@ func writeSummary(writes map[string][]cachettest.Request) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// httpClient returns a client whose connections close when tb's test ends.
+func httpClient(tb testing.TB) *http.Client {
+	tb.Helper()
+	tr := &http.Transport{}
+	tb.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 2 * time.Second}
+}
