@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -416,6 +417,52 @@ components:
 	}
 	if fixed != 1 || in[0].Status != cachettest.IncidentFixed {
 		t.Errorf("the incident has %d fixed updates (status %d), want exactly one: %s", fixed, in[0].Status, describe(front.Server, in))
+	}
+	if got := front.status(id); got != cachettest.StatusOperational {
+		t.Errorf("Cachet shows %d, want 1", got)
+	}
+}
+
+// TestCachetNoStaleRetriedWrite: the status write itself meets a 503 with
+// Retry-After, and the outage ends while the client waits to retry it.
+// Checking the desire before the write is not enough: the retried write
+// would put a major outage on the page after the outage ended. The write
+// must be dropped (its context cancelled when the desire changes), and
+// the page must never show the ended outage.
+func TestCachetNoStaleRetriedWrite(t *testing.T) {
+	front := newCachetFront(t)
+	id := front.AddComponent("GitLab", cachettest.StatusOperational).ID
+	tgt := newTarget(t)
+	svc := startService(t, fmt.Sprintf(`
+cachet: {url: %q, token: %q, timeout: 300ms, rate_limit: 5, resync_interval: 5s, backoff: {min: 50ms, max: 400ms}}
+defaults: {interval: 100ms, timeout: 80ms, failures_before_down: 2, successes_before_up: 2}
+monitors:
+  - {name: web, http: {url: %q}}
+components:
+  - {name: GitLab, cachet_id: %d, monitors: [web]}
+`, front.URL(), token, tgt.URL, id), nil, slog.LevelDebug)
+	desired := func() int { return int(svc.value("statussync_component_desired_status", "component", "GitLab")) }
+	eventually(t, 10*time.Second, "operational and a successful pass", func() bool {
+		return desired() == 1 && svc.value("statussync_reconcile_last_success_timestamp_seconds") > 0
+	})
+
+	front.failPuts.Store(1)
+	tgt.set(targetDown)
+	select {
+	case <-front.putFailed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no status write within 10s of the outage")
+	}
+	tgt.set(targetUp) // the client now waits a second before retrying
+	eventually(t, 900*time.Millisecond, "the recovery decided within the Retry-After", func() bool { return desired() == 1 })
+	recovered := time.Now()
+	time.Sleep(2 * time.Second) // the retry, and the pass after it
+
+	for _, w := range front.Writes() {
+		if ok2xx(w) && w.Time.After(recovered) && bytes.Contains(w.Body, []byte(`"status":4`)) {
+			t.Errorf("%s %s %s at %v, after the outage had ended at %v: a stale state was written",
+				w.Method, w.Path, w.Body, w.Time.Format(time.StampMilli), recovered.Format(time.StampMilli))
+		}
 	}
 	if got := front.status(id); got != cachettest.StatusOperational {
 		t.Errorf("Cachet shows %d, want 1", got)

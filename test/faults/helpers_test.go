@@ -287,6 +287,12 @@ type cachetFront struct {
 	// connection closed before the response is sent: the client cannot
 	// know whether its write happened.
 	loseWrites atomic.Bool
+	// failPuts makes that many next PUTs fail with 503 and Retry-After: 1
+	// (the client waits a second and retries); putFailed is closed at the
+	// first.
+	failPuts  atomic.Int32
+	putFailed chan struct{}
+	putOnce   sync.Once
 	// echoAuth makes every request fail with 500 and a message quoting
 	// its Authorization header, as a proxy that dumps requests would;
 	// echoed counts those answers.
@@ -299,7 +305,10 @@ type cachetFront struct {
 
 func newCachetFront(tb testing.TB) *cachetFront {
 	tb.Helper()
-	f := &cachetFront{Server: cachettest.NewServer(cachettest.Config{Tokens: map[string][]string{token: {"*"}}})}
+	f := &cachetFront{
+		Server:    cachettest.NewServer(cachettest.Config{Tokens: map[string][]string{token: {"*"}}}),
+		putFailed: make(chan struct{}),
+	}
 	f.sw = newSwitchServer(tb, f)
 	tb.Cleanup(f.Server.Close)
 	return f
@@ -315,6 +324,12 @@ func (f *cachetFront) refuse() { f.sw.refuse() }
 func (f *cachetFront) accept() { f.sw.accept() }
 
 func (f *cachetFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPut && f.failPuts.Add(-1) >= 0 {
+		f.putOnce.Do(func() { close(f.putFailed) })
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, `{"message":"Service Unavailable"}`, http.StatusServiceUnavailable)
+		return
+	}
 	if f.echoAuth.Load() {
 		f.echoed.Add(1)
 		w.Header().Set("Content-Type", "application/json")
