@@ -172,6 +172,14 @@ func New(opts Options) (*Client, error) {
 // BaseURL returns the normalised API base URL the client talks to.
 func (c *Client) BaseURL() string { return c.base }
 
+// CloseIdleConnections closes the client's idle keep-alive connections, for
+// example when a config reload replaces it; otherwise each replaced client
+// keeps its pool (and two goroutines per connection) until the server
+// closes them. The client stays usable.
+func (c *Client) CloseIdleConnections() {
+	c.http.GetClient().CloseIdleConnections()
+}
+
 func normalizeBaseURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {

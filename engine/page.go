@@ -25,6 +25,10 @@ type StatusPage interface {
 	CreateIncident(ctx context.Context, in NewIncident) (int, error)
 	// UpdateIncident posts an update; resolved closes the incident.
 	UpdateIncident(ctx context.Context, id int, resolved bool, message string) error
+	// LatestIncidentUpdate returns the message of the incident's newest
+	// update ("" if none), to tell whether an update whose response was
+	// lost was applied.
+	LatestIncidentUpdate(ctx context.Context, id int) (string, error)
 }
 
 // PageComponent is a component as the status page shows it.

@@ -81,6 +81,10 @@ type episode struct {
 	// Written by Run under Reconciler.mu.
 	incidentID  int
 	postedLevel ComponentState
+	// updateUnsure is set when posting an update failed: it may have been
+	// applied all the same (a lost response), so the next attempt looks
+	// at the incident's newest update first.
+	updateUnsure bool
 }
 
 // NewReconciler returns a reconciler; call Run to start writing.
@@ -600,12 +604,28 @@ func (r *Reconciler) openEpisode(ctx context.Context, s snapshot, key IncidentKe
 	if err != nil {
 		return err
 	}
-	if err := r.page().UpdateIncident(ctx, incID, false, msg); err != nil {
-		return fmt.Errorf("update incident %d: %w", incID, err)
+	r.mu.Lock()
+	unsure := ep.updateUnsure
+	r.mu.Unlock()
+	applied := false
+	if unsure {
+		latest, err := r.page().LatestIncidentUpdate(ctx, incID)
+		if err != nil {
+			return fmt.Errorf("read incident %d updates: %w", incID, err)
+		}
+		applied = latest == msg
+	}
+	if !applied {
+		if err := r.page().UpdateIncident(ctx, incID, false, msg); err != nil {
+			r.mu.Lock()
+			ep.updateUnsure = true
+			r.mu.Unlock()
+			return fmt.Errorf("update incident %d: %w", incID, err)
+		}
 	}
 	r.opts.Metrics.writes.WithLabelValues("incident_update").Inc()
 	r.mu.Lock()
-	ep.postedLevel = level
+	ep.postedLevel, ep.updateUnsure = level, false
 	r.mu.Unlock()
 	r.logger.Info("incident updated", "component", s.spec.Name, "incident_id", incID, "status", level.String())
 	return nil
@@ -618,6 +638,7 @@ func (r *Reconciler) closeEpisode(ctx context.Context, s snapshot, key IncidentK
 	r.mu.Lock()
 	incID := ep.incidentID
 	r.mu.Unlock()
+	known := incID != 0 // opened (or adopted) by this run, possibly resolved since
 	if incID == 0 {
 		// A create whose response was lost, or an earlier run's incident.
 		ids, err := r.page().OpenIncidents(ctx, key)
@@ -629,6 +650,18 @@ func (r *Reconciler) closeEpisode(ctx context.Context, s snapshot, key IncidentK
 		}
 	}
 	data := r.incidentData(s, ep)
+	if known {
+		// A resolve whose response was lost, or a person, may have closed
+		// it already: resolving twice would post a second "fixed" update.
+		open, err := r.page().OpenIncidents(ctx, key)
+		if err != nil {
+			return fmt.Errorf("look for open incidents: %w", err)
+		}
+		if !slices.Contains(open, incID) {
+			r.logger.Info("incident already resolved", "component", s.spec.Name, "incident_id", incID)
+			return nil
+		}
+	}
 	if incID != 0 {
 		msg, err := s.spec.Incidents.Render("resolved", data)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +37,51 @@ type httpMonitor struct {
 	firstAddr  string
 	hostHeader string
 	headers    http.Header
+	// redact hides this monitor's own credentials wherever a check reports
+	// text that came from the target: a target that echoes request headers
+	// would otherwise put them into details, logs and `probe` output.
+	redact *strings.Replacer
+}
+
+// secretHeader reports whether a configured header is likely a credential.
+func secretHeader(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"authorization", "cookie", "token", "secret", "key", "auth", "session", "password"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// newRedactor replaces every form in which the monitor's credentials can
+// travel: the basic-auth password, the encoded user:password, the bearer
+// token, and the values of credential-like headers.
+func newRedactor(c *config.HTTPProbe) *strings.Replacer {
+	var secrets []string
+	if a := c.BasicAuth; a != nil && a.Secret() != "" {
+		secrets = append(secrets,
+			base64.StdEncoding.EncodeToString([]byte(a.Username+":"+a.Secret().Reveal())),
+			a.Secret().Reveal())
+	}
+	if tok := c.Token(); tok != "" {
+		secrets = append(secrets, tok.Reveal())
+	}
+	for k, v := range c.Headers {
+		if secretHeader(k) && v != "" {
+			secrets = append(secrets, v)
+		}
+	}
+	// Longest first, so an encoded form is replaced whole before any of
+	// its parts.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	var pairs []string
+	for _, sec := range secrets {
+		if len(sec) >= 4 { // shorter ones would garble unrelated text
+			pairs = append(pairs, sec, "<secret>")
+		}
+	}
+	return strings.NewReplacer(pairs...)
 }
 
 var _ Monitor = (*httpMonitor)(nil)
@@ -55,6 +101,7 @@ func newHTTPMonitor(spec config.MonitorSpec, deps Deps) (Monitor, error) {
 		logger:    deps.Logger,
 		firstAddr: net.JoinHostPort(u.Hostname(), port),
 		headers:   http.Header{},
+		redact:    newRedactor(c),
 	}
 	for k, v := range c.Headers {
 		if textproto.CanonicalMIMEHeaderKey(k) == "Host" {
@@ -371,8 +418,9 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 	r := Result{Status: StatusUp, Latency: latency, sample: s}
 	if f.failed() {
 		r.Status, r.Reason = StatusDown, f.reason
-		d.add("assertion failed", f.what)
-		m.logger.Debug("http check failed", "reason", f.reason, "assertion", f.what)
+		what := m.redact.Replace(f.what)
+		d.add("assertion failed", what)
+		m.logger.Debug("http check failed", "reason", f.reason, "assertion", what)
 	} else if why := certValidity(info, time.Duration(cfg.MinCertValidity), now); why != "" {
 		r.Status, r.Reason = StatusDegraded, why
 		d.add("degraded", why+" (min_cert_validity)")
@@ -380,6 +428,9 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 	if err != nil {
 		r.Err = fmt.Errorf("http: %w", err)
 		d.add("error", err.Error())
+	}
+	for i := range d {
+		d[i].Value = m.redact.Replace(d[i].Value)
 	}
 	r.Details = d
 	return r

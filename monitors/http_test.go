@@ -2,6 +2,7 @@ package monitors
 
 import (
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log"
@@ -512,6 +513,37 @@ func TestHTTPDegradedLatency(t *testing.T) {
 			}
 			if tt.status == StatusDegraded && !strings.HasPrefix(r.Reason, "slow: ") {
 				t.Errorf("reason %q", r.Reason)
+			}
+		})
+	}
+}
+
+// TestHTTPCredentialsEchoedBackAreRedacted: a target that echoes the
+// request's headers into its body must not get the monitor's credentials
+// into details (probe output) through a failing assertion's quoted value.
+func TestHTTPCredentialsEchoedBackAreRedacted(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"auth": %q, "key": %q}`, r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"))
+	}))
+	t.Cleanup(echo.Close)
+	for _, tt := range []struct{ name, keys, path string }{
+		{"basic auth", "basic_auth: {username: leakuser, password: CANARYbasicPASS}", "auth"},
+		{"bearer token", "bearer_token: CANARYbearerTOKEN", "auth"},
+		{"api key header", "headers: {X-Api-Key: CANARYheaderKEY}", "key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := loadSpec(t, "http:\n  url: "+echo.URL+"\n  "+tt.keys+"\n  fail_if_body_json_not_matches: [{path: "+tt.path+", op: eq, value: nope}]")
+			r := runCheck(t, spec, 2*time.Second)
+			wantResult(t, r, StatusDown, "body JSON assertion failed")
+			all := dumpDetails(r) + r.Reason + fmt.Sprint(r.Err)
+			for _, canary := range []string{"CANARY", base64.StdEncoding.EncodeToString([]byte("leakuser:CANARYbasicPASS"))} {
+				if strings.Contains(all, canary) {
+					t.Errorf("credential %q reported:\n%s", canary, all)
+				}
+			}
+			if !strings.Contains(all, "<secret>") {
+				t.Errorf("the assertion no longer quotes the value it saw (redacted):\n%s", all)
 			}
 		})
 	}

@@ -42,8 +42,13 @@ func New(c *cachet.Client) *Page {
 	return p
 }
 
-// SetClient swaps the client used for later calls.
-func (p *Page) SetClient(c *cachet.Client) { p.client.Store(c) }
+// SetClient swaps the client used for later calls and closes the idle
+// connections of the one it replaces (requests in flight finish).
+func (p *Page) SetClient(c *cachet.Client) {
+	if old := p.client.Swap(c); old != nil && old != c {
+		old.CloseIdleConnections()
+	}
+}
 
 func (p *Page) c() *cachet.Client { return p.client.Load() }
 
@@ -283,4 +288,20 @@ func (p *Page) CreateMetric(ctx context.Context, name, suffix string, threshold 
 func (p *Page) PostMetricPoint(ctx context.Context, id int, value float64, at time.Time) error {
 	_, err := p.c().PostMetricPoint(ctx, id, value, at)
 	return err
+}
+
+// LatestIncidentUpdate returns the message of the incident's newest update.
+// Cachet lists updates oldest first.
+func (p *Page) LatestIncidentUpdate(ctx context.Context, id int) (string, error) {
+	ups, err := p.c().ListIncidentUpdates(ctx, id)
+	if err != nil || len(ups) == 0 {
+		return "", err
+	}
+	newest := ups[0]
+	for _, u := range ups[1:] {
+		if u.CreatedAt.After(newest.CreatedAt) || (u.CreatedAt.Equal(newest.CreatedAt) && u.ID > newest.ID) {
+			newest = u
+		}
+	}
+	return newest.Message, nil
 }
