@@ -11,7 +11,7 @@
 // off. Both authenticate as one service account bound only to the Role in
 // deploy/kubernetes/role.yaml.
 //
-// The central check, [checkRequests], holds each replica's requests to
+// The central check, checkRequests (run when each test ends), holds each replica's requests to
 // Cachet against its leadership terms as its own logs record them: a
 // replica talks to Cachet only while it leads (allowing a request already
 // on the wire when its term ended), and never while the other replica leads.

@@ -34,9 +34,15 @@ const (
 	jitterFactor  = 1.2 // client-go's leaderelection.JitterFactor
 	// timerSlack is how late a loaded machine may run a replica's timers.
 	timerSlack = 250 * time.Millisecond
-	// inFlight is how long after a term ended a Cachet request that the
-	// replica had sent before may still reach the fake's handler.
-	inFlight = 250 * time.Millisecond
+	// readInFlight is how long after a term ended a Cachet read that the
+	// replica had sent before may still reach the fake's handler (a resync
+	// may be under way when a term ends). Writes get only logTruncation:
+	// in these tests no write is due when a term ends (the leader is
+	// killed, or cut off with the page up to date), so a write the fake
+	// receives after the end was sent after it.
+	readInFlight = 250 * time.Millisecond
+	// logTruncation is the precision of slog's timestamps.
+	logTruncation = time.Millisecond
 	// leaseName is the lease deploy/kubernetes/role.yaml grants.
 	leaseName = "statussync"
 )
@@ -290,11 +296,11 @@ func watchLeaders(tb testing.TB, rs ...*replica) *leaderWatch {
 			}
 			s := leaderSample{at: time.Now(), leading: make([]int, len(rs))}
 			for i, r := range rs {
-				m, err := r.scrape(client)
+				on, err := r.leading(client)
 				switch {
 				case err != nil:
 					s.leading[i] = -1
-				case m.leader == 1:
+				case on:
 					s.leading[i] = 1
 				}
 			}
@@ -389,14 +395,21 @@ func containsUnknown(s leaderSample) bool {
 	return false
 }
 
+// auditRequests runs checkRequests on everything the Cachet fake received
+// when tb's test ends, however it ends, before the replicas are stopped.
+// Call it after starting them.
+func auditRequests(tb testing.TB, c *cluster, rs ...*replica) {
+	tb.Helper()
+	tb.Cleanup(func() { checkRequests(tb, c.cachet.Requests(), rs...) })
+}
+
 // checkRequests holds every request the Cachet fake received against the
 // replicas' leadership terms (from their logs): each must carry the token
-// of a replica that led when the fake received it, or whose term had ended
-// at most inFlight before (a request already sent when its context was
-// cancelled); none may arrive while another replica leads; and the terms
-// of different replicas must not overlap. It returns the writes by
-// replica name.
-func checkRequests(tb testing.TB, reqs []cachettest.Request, rs ...*replica) map[string][]cachettest.Request {
+// of a replica that led when the fake received it (a read may also arrive
+// up to readInFlight after the term ended, sent before); none may arrive
+// while another replica leads; and the terms of different replicas must not
+// overlap.
+func checkRequests(tb testing.TB, reqs []cachettest.Request, rs ...*replica) {
 	tb.Helper()
 	terms := map[*replica][]term{}
 	var all []term
@@ -411,26 +424,21 @@ func checkRequests(tb testing.TB, reqs []cachettest.Request, rs ...*replica) map
 		}
 	}
 
-	writes := map[string][]cachettest.Request{}
 	bad := 0
 	for _, req := range reqs {
-		var who *replica
-		for _, r := range rs {
-			if req.Header.Get("Authorization") == "Bearer "+r.token {
-				who = r
-			}
-		}
+		who := sender(req, rs...)
 		desc := fmt.Sprintf("%s %s at %s", req.Method, req.Path, req.Time.Format(stamp))
 		if who == nil {
 			tb.Errorf("%s carried no replica's token", desc)
 			continue
 		}
-		if isWrite(req.Method) {
-			writes[who.name] = append(writes[who.name], req)
+		slack := logTruncation
+		if !isWrite(req.Method) {
+			slack = readInFlight
 		}
 		own := false
 		for _, tm := range terms[who] {
-			if !req.Time.Before(tm.start) && (tm.end.IsZero() || !req.Time.After(tm.end.Add(inFlight))) {
+			if !req.Time.Before(tm.start) && (tm.end.IsZero() || !req.Time.After(tm.end.Add(slack))) {
 				own = true
 			}
 		}
@@ -454,6 +462,26 @@ func checkRequests(tb testing.TB, reqs []cachettest.Request, rs ...*replica) map
 		tb.Logf("terms: %v", all)
 		tb.Logf("Cachet requests:\n%s", requestLog(reqs, rs...))
 	}
+}
+
+// sender returns the replica whose token req carried, nil if none.
+func sender(req cachettest.Request, rs ...*replica) *replica {
+	for _, r := range rs {
+		if req.Header.Get("Authorization") == "Bearer "+r.token {
+			return r
+		}
+	}
+	return nil
+}
+
+// writesBy returns the writes among reqs by replica name.
+func writesBy(reqs []cachettest.Request, rs ...*replica) map[string][]cachettest.Request {
+	writes := map[string][]cachettest.Request{}
+	for _, req := range reqs {
+		if r := sender(req, rs...); r != nil && isWrite(req.Method) {
+			writes[r.name] = append(writes[r.name], req)
+		}
+	}
 	return writes
 }
 
@@ -466,10 +494,8 @@ func requestLog(reqs []cachettest.Request, rs ...*replica) string {
 	var b strings.Builder
 	for _, req := range reqs {
 		who := "?"
-		for _, r := range rs {
-			if req.Header.Get("Authorization") == "Bearer "+r.token {
-				who = r.name
-			}
+		if r := sender(req, rs...); r != nil {
+			who = r.name
 		}
 		fmt.Fprintf(&b, "%s %-9s %-6s %s -> %d\n", req.Time.Format(stamp), who, req.Method, req.Path, req.StatusCode)
 	}

@@ -22,6 +22,7 @@ func TestKill9LeaderMidOutage(t *testing.T) {
 	a := c.start(t, "replica-a", tokenA)
 	b := c.start(t, "replica-b", tokenB)
 	w := watchLeaders(t, a, b)
+	auditRequests(t, c, a, b)
 	leader, follower := w.awaitLeader(t, 2*leaseDuration)
 	t.Logf("%s leads, %s follows", leader.name, follower.name)
 
@@ -33,8 +34,8 @@ func TestKill9LeaderMidOutage(t *testing.T) {
 	}
 
 	c.target.down.Store(true)
-	eventually(t, 10*time.Second, "the outage on the page with one incident", func() bool {
-		return c.status() == cachettest.StatusMajorOutage && c.openIncidents() == 1
+	eventually(t, 10*time.Second, "the outage on the page with its incident", func() bool {
+		return c.status() == cachettest.StatusMajorOutage && c.openIncidents() > 0
 	})
 	incidents := c.cachet.Incidents()
 	if len(incidents) != 1 {
@@ -82,7 +83,7 @@ func TestKill9LeaderMidOutage(t *testing.T) {
 	eventually(t, 10*time.Second, "the recovery on the page, incident resolved", func() bool {
 		return c.status() == cachettest.StatusOperational && c.openIncidents() == 0
 	})
-	// Let a resync pass run too: it must not write anything more.
+	// Give a duplicate write, or a second incident, a moment to show.
 	time.Sleep(time.Second)
 
 	if n := len(c.cachet.Incidents()); n != 1 {
@@ -95,23 +96,13 @@ func TestKill9LeaderMidOutage(t *testing.T) {
 		t.Errorf("component shows %d, want operational", got)
 	}
 
-	writes := checkRequests(t, c.cachet.Requests(), a, b)
+	writes := writesBy(c.cachet.Requests(), a, b)
 	t.Logf("writes: %s", writeSummary(writes))
 	// The outage (status, incident) was written by the old leader before
 	// it died, the recovery (status, resolution) by the new one.
 	for _, r := range []*replica{leader, follower} {
 		if len(writes[r.name]) < 2 {
 			t.Errorf("%s wrote %d times, want the status and the incident of its phase", r.name, len(writes[r.name]))
-		}
-	}
-	for _, req := range writes[leader.name] {
-		if !req.Time.Before(killed) {
-			t.Errorf("%s wrote %s %s after it was killed", leader.name, req.Method, req.Path)
-		}
-	}
-	for _, req := range writes[follower.name] {
-		if req.Time.Before(took.start) {
-			t.Errorf("%s wrote %s %s before it led", follower.name, req.Method, req.Path)
 		}
 	}
 }

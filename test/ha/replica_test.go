@@ -191,6 +191,7 @@ type logRecord struct {
 	Msg     string    `json:"msg"`
 	Address string    `json:"address"`
 	Reason  string    `json:"reason"`
+	To      string    `json:"to"`
 }
 
 func (r *replica) records() []logRecord {
@@ -248,6 +249,23 @@ func (r *replica) terms() []term {
 	return out
 }
 
+// awaitLogged waits until the replica logs a record with msg and to at or
+// after t, and returns it.
+func (r *replica) awaitLogged(tb testing.TB, limit time.Duration, t time.Time, msg, to string) logRecord {
+	tb.Helper()
+	var found logRecord
+	eventually(tb, limit, fmt.Sprintf("%s to log %q (to %s)", r.name, msg, to), func() bool {
+		for _, rec := range r.records() {
+			if rec.Msg == msg && rec.To == to && !rec.Time.Before(t.Truncate(time.Millisecond)) {
+				found = rec
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
 // awaitTerm waits until the replica has started its n-th term (1-based).
 func (r *replica) awaitTerm(tb testing.TB, n int, limit time.Duration) term {
 	tb.Helper()
@@ -265,56 +283,31 @@ func (r *replica) awaitTermEnd(tb testing.TB, n int, limit time.Duration) term {
 	return r.terms()[n-1]
 }
 
-// leaderMetrics are the replica's own view of its leadership on /metrics.
-type leaderMetrics struct {
-	leader    float64
-	lastRenew time.Time // zero if it never renewed
-}
-
-// scrape reads statussync_leader and
-// statussync_leader_last_renew_timestamp_seconds from /metrics.
-func (r *replica) scrape(c *http.Client) (leaderMetrics, error) {
+// leading reads statussync_leader from the replica's /metrics.
+func (r *replica) leading(c *http.Client) (bool, error) {
 	resp, err := c.Get(r.base + "/metrics")
 	if err != nil {
-		return leaderMetrics{}, err
+		return false, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return leaderMetrics{}, fmt.Errorf("/metrics: %s", resp.Status)
+		return false, fmt.Errorf("/metrics: %s", resp.Status)
 	}
-	var m leaderMetrics
-	found := false
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
-			continue
-		}
-		switch name {
-		case "statussync_leader":
+		if value, ok := strings.CutPrefix(sc.Text(), "statussync_leader "); ok {
 			v, err := strconv.ParseFloat(value, 64)
 			if err != nil {
-				return leaderMetrics{}, fmt.Errorf("statussync_leader %q: %w", value, err)
+				return false, fmt.Errorf("statussync_leader %q: %w", value, err)
 			}
-			m.leader, found = v, true
-		case "statussync_leader_last_renew_timestamp_seconds":
-			v, err := strconv.ParseFloat(value, 64)
-			if err != nil {
-				return leaderMetrics{}, fmt.Errorf("last renew %q: %w", value, err)
-			}
-			if v > 0 {
-				m.lastRenew = time.Unix(0, int64(v*1e9))
-			}
+			return v == 1, nil
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return leaderMetrics{}, err
+		return false, err
 	}
-	if !found {
-		return leaderMetrics{}, fmt.Errorf("no statussync_leader on %s/metrics", r.base)
-	}
-	return m, nil
+	return false, fmt.Errorf("no statussync_leader on %s/metrics", r.base)
 }
 
 // tail returns the last n lines of s.
