@@ -65,6 +65,9 @@ type want struct {
 	spec    config.ComponentSpec
 	state   ComponentState
 	version uint64 // bumped on every change of state
+	// changed is closed (and replaced) on every change of state, so that
+	// writes made for the old state can be abandoned mid-flight.
+	changed chan struct{}
 	reasons map[string]string
 	// outage is the outage in progress, nil when there is none.
 	outage *episode
@@ -169,7 +172,7 @@ func (r *Reconciler) Desire(u ComponentUpdate) {
 	r.mu.Lock()
 	w, ok := r.wants[u.Component.Name]
 	if !ok {
-		w = &want{}
+		w = &want{changed: make(chan struct{})}
 		r.wants[u.Component.Name] = w
 	}
 	w.spec = u.Component
@@ -179,6 +182,8 @@ func (r *Reconciler) Desire(u ComponentUpdate) {
 	}
 	w.state = u.To
 	w.version++
+	close(w.changed)
+	w.changed = make(chan struct{})
 	w.reasons = u.Reasons
 	switch outage := u.To >= ComponentPartialOutage; {
 	case outage && w.outage == nil:
@@ -474,7 +479,13 @@ func (r *Reconciler) reconcileStatus(ctx context.Context, t *tracking, s snapsho
 			"component", name, "cachet_id", id, "page_status", fresh.Raw, "desired", s.state.String())
 		return nil
 	}
-	if err := r.page().SetComponentState(ctx, id, s.state); err != nil {
+	wctx, cancel := r.forVersion(ctx, name, s.version)
+	err = r.page().SetComponentState(wctx, id, s.state)
+	cancel()
+	if err != nil {
+		if wctx.Err() != nil && ctx.Err() == nil {
+			return nil // the desire changed during the write; the next pass writes the new one
+		}
 		return fmt.Errorf("set status %s: %w", s.state, err)
 	}
 	r.opts.Metrics.writes.WithLabelValues("component_status").Inc()
@@ -497,6 +508,31 @@ func (r *Reconciler) stillWanted(name string, version uint64) bool {
 	defer r.mu.Unlock()
 	w, ok := r.wants[name]
 	return ok && w.version == version
+}
+
+// forVersion returns a context that is cancelled when the component's
+// desire moves past version: a write for a desire that has passed must not
+// land, even from inside the Cachet client's own retry of it (waiting out a
+// Retry-After, say).
+func (r *Reconciler) forVersion(ctx context.Context, name string, version uint64) (context.Context, context.CancelFunc) {
+	wctx, cancel := context.WithCancel(ctx)
+	r.mu.Lock()
+	w, ok := r.wants[name]
+	if !ok || w.version != version {
+		r.mu.Unlock()
+		cancel()
+		return wctx, cancel
+	}
+	changed := w.changed
+	r.mu.Unlock()
+	go func() {
+		select {
+		case <-changed:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	return wctx, cancel
 }
 
 // stillOpen reports whether ep is still the component's outage in progress.
@@ -587,8 +623,13 @@ func (r *Reconciler) openEpisode(ctx context.Context, s snapshot, key IncidentKe
 			// as a fixed incident, with its true end, instead.
 			return nil
 		}
-		id, err := r.createIncident(ctx, s, key, ep, false)
+		wctx, cancel := r.forVersion(ctx, s.spec.Name, s.version)
+		id, err := r.createIncident(wctx, s, key, ep, false)
+		cancel()
 		if err != nil {
+			if wctx.Err() != nil && ctx.Err() == nil {
+				return nil // the outage changed during the create; the next pass looks again
+			}
 			return fmt.Errorf("open incident: %w", err)
 		}
 		r.mu.Lock()

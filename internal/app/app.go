@@ -318,6 +318,9 @@ func (a *App) shutdown(srv *http.Server, stopElection context.CancelFunc, electe
 	srvErr := srv.Shutdown(ctx)
 	a.mu.Lock()
 	writerErr := a.writer.stop(ShutdownTimeout)
+	if a.writer.page != nil {
+		a.writer.page.Close() // keep-alive connections would outlive us otherwise
+	}
 	a.mu.Unlock()
 	a.closePoller()
 	if err := errors.Join(electionErr, srvErr, <-engineErr, writerErr); err != nil {

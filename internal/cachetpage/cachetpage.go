@@ -52,6 +52,14 @@ func (p *Page) SetClient(c *cachet.Client) {
 
 func (p *Page) c() *cachet.Client { return p.client.Load() }
 
+// Close closes the client's idle connections; call it once nothing will
+// use the page any more.
+func (p *Page) Close() {
+	if c := p.client.Load(); c != nil {
+		c.CloseIdleConnections()
+	}
+}
+
 // ToCachet maps a desired component state to Cachet's status. This table
 // is the whole mapping:
 //
