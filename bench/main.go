@@ -63,11 +63,20 @@ type options struct {
 	scaleMonitors int
 	probeN        int
 	probeRounds   int
+	probeProfile  string
+	scaleEnv      string
 }
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "serve-target" {
 		serveTarget() // the probe benchmark's target, in a child process
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "profile-scale" {
+		if err := profileScale(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench profile-scale:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	var o options
@@ -76,8 +85,10 @@ func main() {
 	flag.DurationVar(&o.scaleDuration, "scale-duration", 3*time.Minute, "measured part of the scale run")
 	flag.DurationVar(&o.scaleWarmup, "scale-warmup", 75*time.Second, "unmeasured start of the scale run (first checks, first reconcile)")
 	flag.IntVar(&o.scaleMonitors, "scale-monitors", 10000, "monitors in the scale run")
+	flag.StringVar(&o.scaleEnv, "scale-env", "", "extra environment of the scale run's statussync, comma-separated (e.g. GOMEMLIMIT=200MiB)")
 	flag.IntVar(&o.probeN, "probe-n", 1500, "probes per block in the probe-cost benchmark")
 	flag.IntVar(&o.probeRounds, "probe-rounds", 6, "interleaved rounds of blocks in the probe-cost benchmark")
+	flag.StringVar(&o.probeProfile, "probe-cpuprofile", "", "write a CPU profile of the statussync probe blocks (plain HTTP) to this file")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -15,7 +15,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -142,15 +144,25 @@ monitors:
 			}
 			return err
 		}
+		var allocS, allocB uint64 // bytes allocated in the measured blocks
 		block := func(f func() error, n int) (time.Duration, error) {
 			runtime.GC()
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
 			start := cpuTime()
 			for range n {
 				if err := f(); err != nil {
 					return 0, err
 				}
 			}
-			return cpuTime() - start, nil
+			d := cpuTime() - start
+			runtime.ReadMemStats(&m1)
+			if reflect.ValueOf(f).Pointer() == reflect.ValueOf(statussync).Pointer() {
+				allocS += m1.TotalAlloc - m0.TotalAlloc
+			} else {
+				allocB += m1.TotalAlloc - m0.TotalAlloc
+			}
+			return d, nil
 		}
 		// Warm both paths (code, TLS, connection setup) before measuring.
 		if _, err := block(statussync, 100); err != nil {
@@ -159,6 +171,7 @@ monitors:
 		if _, err := block(baseline, 100); err != nil {
 			return nil, nil, err
 		}
+		allocS, allocB = 0, 0
 		var cpuS, cpuB time.Duration
 		n := e.opts.probeN
 		for r := range e.opts.probeRounds {
@@ -183,6 +196,29 @@ monitors:
 			}
 			tr.CloseIdleConnections()
 		}
+		measuredS, measuredB := allocS, allocB
+		if e.opts.probeProfile != "" && i == 0 {
+			// One more block of each side, profiled, outside the measurement.
+			for _, p := range []struct {
+				file string
+				f    func() error
+			}{{e.opts.probeProfile, statussync}, {e.opts.probeProfile + ".baseline", baseline}} {
+				out, err := os.Create(p.file)
+				if err != nil {
+					return nil, nil, err
+				}
+				if err := pprof.StartCPUProfile(out); err != nil {
+					return nil, nil, err
+				}
+				_, err = block(p.f, n)
+				pprof.StopCPUProfile()
+				_ = out.Close()
+				if err != nil {
+					return nil, nil, err
+				}
+				logf("probe: CPU profile in %s", p.file)
+			}
+		}
 		total := n * e.opts.probeRounds
 		perS, perB := cpuS/time.Duration(total), cpuB/time.Duration(total)
 		ratio := float64(cpuS) / float64(cpuB)
@@ -190,12 +226,14 @@ monitors:
 		if i == 1 {
 			name = "HTTPS"
 		}
-		logf("probe %s: statussync %v, net/http %v per probe, ratio %.3f", name, perS, perB, ratio)
+		kbS, kbB := float64(measuredS)/float64(total)/1024, float64(measuredB)/float64(total)/1024
+		logf("probe %s: statussync %v (%.1f KiB), net/http %v (%.1f KiB) per probe, ratio %.3f", name, perS, kbS, perB, kbB, ratio)
 		rows = append(rows, row{
-			name:     fmt.Sprintf("1. Probe CPU, %s, fresh connection (%d probes each)", name, total),
-			measured: fmt.Sprintf("%.1f µs vs %.1f µs net/http: ratio **%.2f**", us(perS), us(perB), ratio),
-			target:   "ratio ≤ 1.15",
-			verdict:  verdict(ratio, 1.15, ""),
+			name: fmt.Sprintf("1. Probe CPU, %s, fresh connection (%d probes each)", name, total),
+			measured: fmt.Sprintf("%.1f µs vs %.1f µs net/http: ratio **%.2f** (allocs %.1f vs %.1f KiB/probe)",
+				us(perS), us(perB), ratio, kbS, kbB),
+			target:  "ratio ≤ 1.15",
+			verdict: verdict(ratio, 1.15, ""),
 		})
 	}
 	notes = append(notes, fmt.Sprintf("Probe cost: user+system CPU of this process (getrusage) over %d interleaved blocks of %d probes per side, "+

@@ -74,7 +74,11 @@ func runScale(ctx context.Context, e *env) ([]row, []string, error) {
 		}
 		fmt.Fprintf(&b, "  - {name: c%04d, cachet_id: %d, monitors: [%s], incidents: {enabled: true}}\n", c, id, strings.Join(ms, ", "))
 	}
-	d, err := startDaemon(ctx, e, "scale", b.String())
+	var environ []string
+	if e.opts.scaleEnv != "" {
+		environ = strings.Split(e.opts.scaleEnv, ",")
+	}
+	d, err := startDaemon(ctx, e, "scale", b.String(), environ...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -163,6 +167,9 @@ func runScale(ctx context.Context, e *env) ([]row, []string, error) {
 		"from /proc over the measured %v (which includes a /metrics scrape every 30s), lateness comes from statussync_scheduler_lateness_seconds "+
 		"(buckets 1, 5, 10, 25, 50, 100 ms, ...; quantiles interpolated as histogram_quantile does), the first %v are not measured.",
 		n, components, metricMonitors, wall.Round(time.Second), e.opts.scaleWarmup)}
+	if len(environ) > 0 {
+		notes = append(notes, fmt.Sprintf("Scale: statussync ran with %s.", strings.Join(environ, " ")))
+	}
 	if up != float64(n) {
 		notes = append(notes, fmt.Sprintf("Scale: only %.0f of %d monitors were up at the end.", up, n))
 	}
