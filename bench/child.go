@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"os"
@@ -198,18 +197,6 @@ func (h histogram) quantile(q float64) float64 {
 	return math.Inf(1)
 }
 
-// bucketAbove returns the upper bound of the bucket holding quantile q, the
-// figure a histogram can vouch for.
-func (h histogram) bucketAbove(q float64) float64 {
-	rank := q * h.count
-	for i, b := range h.bounds {
-		if h.counts[i] >= rank {
-			return b
-		}
-	}
-	return math.Inf(1)
-}
-
 // procStat is a process's CPU time and resident memory, from /proc.
 type procStat struct {
 	cpu time.Duration // user + system
@@ -261,5 +248,3 @@ func percentile(xs []time.Duration, p float64) time.Duration {
 	i := int(math.Ceil(p/100*float64(len(s)))) - 1
 	return s[min(max(i, 0), len(s)-1)]
 }
-
-var _ = io.Discard
