@@ -19,6 +19,9 @@ type StatusPage interface {
 	// OpenIncidents returns statussync's own unresolved incidents for the
 	// component, newest first.
 	OpenIncidents(ctx context.Context, k IncidentKey) ([]int, error)
+	// AllOpenIncidents returns statussync's unresolved incidents of every
+	// component, by component name, newest first, in one listing.
+	AllOpenIncidents(ctx context.Context) (map[string][]int, error)
 	// EpisodeRecorded reports whether an incident for the outage episode
 	// exists, whatever its status.
 	EpisodeRecorded(ctx context.Context, k IncidentKey, episode string) (bool, error)

@@ -247,8 +247,11 @@ type tracking struct {
 	// agreement with its desired state, and the desired version it was for.
 	agreed map[int]agreement
 	// orphansChecked names the components whose leftover open incidents
-	// (from before this Run) have been looked for.
+	// (from before this Run) have been looked for; leftovers holds one
+	// listing of them all, taken at the first refresh, so that start-up
+	// costs one call however many components there are.
 	orphansChecked map[string]bool
+	leftovers      map[string][]int
 	// logged avoids repeating the same "leaving it alone" line every pass.
 	logged map[string]string
 	// metrics is the page's metric list (nil until needed); metricIDs and
@@ -424,7 +427,25 @@ func (r *Reconciler) refresh(ctx context.Context, t *tracking) error {
 		}
 	}
 	t.maintenance = maint
+	if t.leftovers == nil && r.anyIncidents() {
+		open, err := r.page().AllOpenIncidents(ctx)
+		if err != nil {
+			return fmt.Errorf("list open incidents: %w", err)
+		}
+		t.leftovers = open
+	}
 	return nil
+}
+
+func (r *Reconciler) anyIncidents() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, w := range r.wants {
+		if w.spec.Incidents.Enabled {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *tracking) underMaintenance(id int) bool {
@@ -575,9 +596,12 @@ func (r *Reconciler) reconcileIncidents(ctx context.Context, t *tracking, s snap
 	if !t.orphansChecked[s.spec.Name] {
 		// An incident left open by an earlier run whose outage ended while
 		// no statussync was writing: resolve it now.
-		ids, err := r.page().OpenIncidents(ctx, key)
-		if err != nil {
-			return fmt.Errorf("look for open incidents: %w", err)
+		ids, listed := t.leftovers[s.spec.Name]
+		if !listed && t.leftovers == nil {
+			var err error
+			if ids, err = r.page().OpenIncidents(ctx, key); err != nil {
+				return fmt.Errorf("look for open incidents: %w", err)
+			}
 		}
 		now := r.opts.Now()
 		for _, inc := range ids {

@@ -189,6 +189,50 @@ func (p *Page) OpenIncidents(ctx context.Context, k engine.IncidentKey) ([]int, 
 	return ids, nil
 }
 
+// AllOpenIncidents returns statussync's unresolved incidents by component,
+// newest first, from one listing: metadata names the component, or on a
+// Cachet without metadata, the Markdown marker does.
+func (p *Page) AllOpenIncidents(ctx context.Context) (map[string][]int, error) {
+	ins, err := p.c().ListIncidents(ctx, cachet.IncidentFilter{Statuses: cachet.UnresolvedIncidentStatuses(), IncludeMeta: true})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]int{}
+	for _, in := range ins {
+		if in.Status.Resolved() {
+			continue
+		}
+		name := in.Meta[metaComponent]
+		if name == "" {
+			name = componentFromMarker(in.Message)
+		}
+		if name != "" {
+			out[name] = append(out[name], in.ID)
+		}
+	}
+	return out, nil
+}
+
+// componentFromMarker reads the component name from statussync's Markdown
+// marker, "" if there is none.
+func componentFromMarker(msg string) string {
+	const prefix = "<!-- statussync:component="
+	i := strings.LastIndex(msg, prefix)
+	if i < 0 {
+		return ""
+	}
+	rest := msg[i+len(prefix):]
+	end := strings.IndexByte(rest, ';')
+	if end < 0 {
+		return ""
+	}
+	name, err := url.QueryUnescape(rest[:end])
+	if err != nil {
+		return ""
+	}
+	return name
+}
+
 // EpisodeRecorded looks for an incident of the outage episode, through the
 // metadata filter, or on a Cachet too old for it (400) through the marker
 // in the messages of the component's incidents.
