@@ -580,6 +580,12 @@ func (r *Reconciler) logOnce(t *tracking, component, reason, msg string, args ..
 
 func (r *Reconciler) reconcileIncidents(ctx context.Context, t *tracking, s snapshot, id int) error {
 	key := IncidentKey{Component: s.spec.Name, ComponentID: id}
+	if s.outage != nil || len(s.ended) > 0 {
+		// This run handles the component's incidents through its episodes
+		// (adopting any left open): the start-up listing of leftovers is
+		// stale for it from now on.
+		t.orphansChecked[s.spec.Name] = true
+	}
 	for _, ep := range s.ended {
 		if err := r.closeEpisode(ctx, s, key, ep); err != nil {
 			return err
@@ -596,8 +602,10 @@ func (r *Reconciler) reconcileIncidents(ctx context.Context, t *tracking, s snap
 	if !t.orphansChecked[s.spec.Name] {
 		// An incident left open by an earlier run whose outage ended while
 		// no statussync was writing: resolve it now.
-		ids, listed := t.leftovers[s.spec.Name]
-		if !listed && t.leftovers == nil {
+		// The start-up listing says which components have leftovers; only
+		// those are read again, fresh, before anything is resolved.
+		var ids []int
+		if left, listed := t.leftovers[s.spec.Name]; t.leftovers == nil || (listed && len(left) > 0) {
 			var err error
 			if ids, err = r.page().OpenIncidents(ctx, key); err != nil {
 				return fmt.Errorf("look for open incidents: %w", err)
