@@ -136,9 +136,11 @@ func New(opts Options) (*App, error) {
 	})
 	a.sink = &sink{rec: rec, log: engine.LogSink{Logger: opts.Logger}}
 	a.writer = &writer{logger: opts.Logger, rec: rec}
-	if err := a.configureWriter(cfg); err != nil {
+	swapWriter, err := a.prepareWriter(cfg)
+	if err != nil {
 		return nil, err
 	}
+	swapWriter()
 	if a.poller, err = a.pollerFor(cfg, nil); err != nil {
 		return nil, err
 	}
@@ -376,8 +378,9 @@ func (a *App) reload(ctx context.Context) error {
 		poller, err = a.pollerFor(cfg, oldPoller)
 		a.mu.Unlock()
 	}
+	var swapWriter func()
 	if err == nil {
-		err = a.configureWriter(cfg)
+		swapWriter, err = a.prepareWriter(cfg)
 	}
 	if err == nil {
 		err = a.engine.Apply(ctx, cfg, poller)
@@ -395,6 +398,7 @@ func (a *App) reload(ctx context.Context) error {
 	if cfg.HA != current.HA {
 		a.logger.Warn("ha settings changed; they take effect at the next restart")
 	}
+	swapWriter() // only now: a failed Apply leaves the running writer as it was
 	a.mu.Lock()
 	a.cfg = cfg
 	a.poller = poller

@@ -94,25 +94,28 @@ func (w *writer) stop(limit time.Duration) error {
 	}
 }
 
-// configureWriter points the writer at the Cachet a configuration names and
-// sets dry-run mode; it does not start or stop the writer. The client is
-// swapped in place, so a running writer uses the new settings from its
-// next request.
-func (a *App) configureWriter(cfg *config.Config) error {
-	a.sink.dryRun.Store(!cfg.Cachet.Enabled())
-	if !cfg.Cachet.Enabled() {
-		return nil
+// prepareWriter builds what a configuration needs for writing (the Cachet
+// client) without touching the running writer, so that a reload that fails
+// later leaves the writer as it was. The returned function swaps it in.
+func (a *App) prepareWriter(cfg *config.Config) (func(), error) {
+	var c *cachet.Client
+	if cfg.Cachet.Enabled() {
+		var err error
+		if c, err = newCachetClient(cfg.Cachet, a); err != nil {
+			return nil, err
+		}
 	}
-	c, err := newCachetClient(cfg.Cachet, a)
-	if err != nil {
-		return err
-	}
-	if a.writer.page == nil {
-		a.writer.page = cachetpage.New(c)
-		a.writer.rec.SetPage(a.writer.page)
-	} else {
-		a.writer.page.SetClient(c)
-	}
-	a.writer.rec.SetOptions(cfg.Cachet.ResyncInterval, cfg.Cachet.RespectManualChanges, cfg.Cachet.Backoff.Min, cfg.Cachet.Backoff.Max)
-	return nil
+	return func() {
+		a.sink.dryRun.Store(!cfg.Cachet.Enabled())
+		if c == nil {
+			return
+		}
+		if a.writer.page == nil {
+			a.writer.page = cachetpage.New(c)
+			a.writer.rec.SetPage(a.writer.page)
+		} else {
+			a.writer.page.SetClient(c)
+		}
+		a.writer.rec.SetOptions(cfg.Cachet.ResyncInterval, cfg.Cachet.RespectManualChanges, cfg.Cachet.Backoff.Min, cfg.Cachet.Backoff.Max)
+	}, nil
 }
