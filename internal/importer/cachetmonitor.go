@@ -13,6 +13,8 @@ import (
 
 	"github.com/miekg/dns"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/statussync/statussync/config"
 )
 
 // DefaultTokenFile is where imported configurations read the Cachet API
@@ -100,8 +102,15 @@ type cmImport struct {
 	systemNamePath string
 	systemNameUsed bool
 
+	// incidents is the top-level additional_config.incident_creation of the
+	// deployed fork, which applies to every monitor that does not set its
+	// own.
+	topIncidents     *bool
+	topIncidentsPath string
+
 	monitorsKey *yaml.Node
 	monitors    []*cmMonitor
+	noThreshold []string // paths of the monitors without a threshold
 	// defaultInterval is a monitor's interval when it sets none:
 	// statussync's default, or cachet-monitor 1.x's top-level interval.
 	defaultInterval time.Duration
@@ -145,6 +154,7 @@ func (im *cmImport) run(root *object) {
 	}
 	im.cachet(root)
 	im.defaults(root)
+	im.topAdditional(root)
 
 	im.monitorsKey = strNode("monitors")
 	list, path, ok := root.list("monitors")
@@ -156,6 +166,8 @@ func (im *cmImport) run(root *object) {
 			im.monitors = append(im.monitors, m)
 		}
 	}
+
+	im.reportNoThreshold()
 
 	root.drop("$schema", "editor schema reference; nothing to import")
 	root.drop("slack_webhook", "statussync does not post to Slack; alert on its metrics instead (docs/metrics.md)")
@@ -223,6 +235,13 @@ func (im *cmImport) cachet(root *object) {
 	rawURL, hasURL := api.str("url")
 	rawURL = strings.TrimSpace(rawURL)
 	urlPath := api.keyPath("url")
+	templated := false
+	if ph := placeholders(rawURL); hasURL && len(ph) > 0 {
+		// Never a literal URL: statussync would write to a host named
+		// "{{ cachet_url }}".
+		templated, hasURL = true, false
+		im.c.warn(cachetKey, urlPath, "%s is a Jinja placeholder filled in when Ansible rendered the file; not imported. Set cachet.url to what it renders to (with the value of %s in place: Cachet 3's API base, ending in /api), in this file or as STATUSSYNC_CACHET__URL", quote(rawURL), placeholderNames(rawURL))
+	}
 	if hasURL && rawURL != "" {
 		u, err := url.Parse(rawURL)
 		switch {
@@ -237,23 +256,34 @@ func (im *cmImport) cachet(root *object) {
 			k := cachet.set("url", strNode(u.String()))
 			comment(k, "From "+urlPath+" (CACHET_API overrode it; STATUSSYNC_CACHET__URL does now).")
 		}
-	} else {
+	} else if !templated {
 		hasURL = false
 		im.c.warn(cachetKey, urlPath, "no Cachet URL: statussync runs as a dry run (decides and logs, writes nothing) until cachet.url is set")
 	}
 
 	tokenPath := api.keyPath("token")
-	if _, _, ok := api.take("token", true); ok {
-		// Never echo the token: not in the output, not in the warning.
-		im.c.warn(cachetKey, tokenPath, "not copied: statussync reads the token from %s. Cachet 3 does not accept Cachet 2 tokens: create an API token with the abilities listed in docs/cachet-token.md", im.opts.TokenFile)
+	if v, _, ok := api.take("token", true); ok {
+		// Never echo the token: not in the output, not in the warning. A
+		// placeholder is no secret, and naming it says where the token is.
+		if s, _ := asString(v); len(placeholders(s)) > 0 {
+			im.c.warn(cachetKey, tokenPath, "%s is a Jinja placeholder, not a token; not imported. Put the Cachet 3 API token (docs/cachet-token.md) in %s, or set STATUSSYNC_CACHET__TOKEN; a Cachet 2 token that %s rendered to is refused by Cachet 3", quote(s), im.opts.TokenFile, placeholderNames(s))
+		} else {
+			im.c.warn(cachetKey, tokenPath, "not copied: statussync reads the token from %s. Cachet 3 does not accept Cachet 2 tokens: create an API token with the abilities listed in docs/cachet-token.md", im.opts.TokenFile)
+		}
+	}
+	if templated {
+		k := cachet.set("token_file", strNode(im.opts.TokenFile))
+		comment(k, "cachet.url is still to be set (see the WARNING above); until then statussync runs as a dry run.\nPut a Cachet 3 API token (docs/cachet-token.md) in this file, or set STATUSSYNC_CACHET__TOKEN and delete token_file.")
 	}
 	if hasURL {
 		k := cachet.set("token_file", strNode(im.opts.TokenFile))
 		comment(k, "Put a Cachet 3 API token (docs/cachet-token.md) in this file, or set STATUSSYNC_CACHET__TOKEN and delete token_file.")
 	}
-	if insecure, ok := api.boolean("insecure"); ok && insecure {
-		k := cachet.child("tls").set("insecure_skip_verify", boolNode(true))
-		comment(k, "From "+api.keyPath("insecure")+": the status page's certificate is not verified.")
+	if !api.placeholder("insecure", "set cachet.tls.insecure_skip_verify: true only if it rendered to true") {
+		if insecure, ok := api.boolean("insecure"); ok && insecure {
+			k := cachet.child("tls").set("insecure_skip_verify", boolNode(true))
+			comment(k, "From "+api.keyPath("insecure")+": the status page's certificate is not verified.")
+		}
 	}
 	api.rest("")
 	if cachet.empty() {
@@ -352,6 +382,7 @@ func (im *cmImport) monitor(path string, index int, raw any) *cmMonitor {
 		im.c.warn(m.node, path, "has neither component_id nor metric_id (cachet-monitor refused that); imported as a monitor that only exports metrics")
 	}
 	im.additional(o, m)
+	im.inherit(m)
 	im.template(o, m)
 
 	o.restWith(func(k string) string {
@@ -426,6 +457,15 @@ func (im *cmImport) threshold(o *object, m *cmMonitor) {
 		countMode = b
 	}
 	t, set := o.number("threshold")
+	if !set && !countMode {
+		// Upstream cachet-monitor then used 100% and never fired; the
+		// deployed forks move components without a threshold. Ten
+		// failures in a row would make a 60s monitor take ten minutes to
+		// show an outage: statussync's defaults are the honest mapping.
+		m.triggers = true
+		im.noThreshold = append(im.noThreshold, m.path)
+		return
+	}
 	if !set || t <= 0 {
 		t = cmDefaultThreshold
 	}
@@ -476,6 +516,21 @@ func (im *cmImport) threshold(o *object, m *cmMonitor) {
 	}
 }
 
+// reportNoThreshold says once which monitors had no threshold and run with
+// statussync's defaults.
+func (im *cmImport) reportNoThreshold() {
+	if len(im.noThreshold) == 0 {
+		return
+	}
+	d := config.Default().Defaults
+	which := "monitors[*].threshold"
+	if len(im.noThreshold) < len(im.monitors) {
+		which = strings.Join(im.noThreshold, ".threshold, ") + ".threshold"
+	}
+	im.c.warn(im.monitorsKey, which, "not set (%d of %d monitors): statussync's defaults apply, down after %s in a row and up after %s in a row (defaults.failures_before_down, defaults.successes_before_up). Upstream cachet-monitor never fired without a threshold, but the forks that feed live status pages do; mapping it to 10 failures in a row would make a 60s monitor take 10 minutes to show an outage. Set failures_before_down on a monitor to wait longer",
+		len(im.noThreshold), len(im.monitors), plural(d.FailuresBeforeDown, "failure"), plural(d.SuccessesBeforeUp, "success"))
+}
+
 // cmOver is cachet-monitor's test of numDown failures among its last
 // cmHistory checks against a threshold in percent, float32 rounding
 // included.
@@ -493,6 +548,29 @@ func (im *cmImport) additional(o *object, m *cmMonitor) {
 	if b, ok := ac.boolean("incident_creation"); ok {
 		m.incidents = &b
 		m.incidentsPath = ac.keyPath("incident_creation")
+	}
+	ac.rest("")
+}
+
+// inherit gives a monitor that does not set incident_creation the
+// top-level one.
+func (im *cmImport) inherit(m *cmMonitor) {
+	if m.incidents == nil && im.topIncidents != nil {
+		m.incidents, m.incidentsPath = im.topIncidents, im.topIncidentsPath
+	}
+}
+
+// topAdditional reads the top-level additional_config of the deployed
+// fork: its incident_creation is every monitor's unless a monitor sets its
+// own.
+func (im *cmImport) topAdditional(root *object) {
+	ac, ok := root.child("additional_config")
+	if !ok {
+		return
+	}
+	if b, ok := ac.boolean("incident_creation"); ok {
+		im.topIncidents = &b
+		im.topIncidentsPath = ac.keyPath("incident_creation")
 	}
 	ac.rest("")
 }
@@ -526,6 +604,9 @@ func (im *cmImport) httpBlock(o *object, m *cmMonitor) bool {
 	targetKey := "target"
 	if !o.has("target") && o.has("url") {
 		targetKey = "url" // cachet-monitor 1.x
+	}
+	if o.placeholder(targetKey, "monitor skipped; add it by hand with the URL it renders to") {
+		return false
 	}
 	target, ok := o.str(targetKey)
 	target = strings.TrimSpace(target)
@@ -676,6 +757,9 @@ func (im *cmImport) headers(o *object, b *mapping) {
 func (im *cmImport) tcpBlock(o *object, m *cmMonitor) bool {
 	b := newMapping()
 	m.block = b
+	if o.placeholder("target", "monitor skipped; add it by hand with the host it renders to") {
+		return false
+	}
 	target, ok := o.str("target")
 	target = strings.TrimSpace(target)
 	if !ok || target == "" {
@@ -714,6 +798,9 @@ func (im *cmImport) tcpBlock(o *object, m *cmMonitor) bool {
 func (im *cmImport) dnsBlock(o *object, m *cmMonitor) bool {
 	b := newMapping()
 	m.block = b
+	if o.placeholder("target", "monitor skipped; add it by hand with the name it renders to") {
+		return false
+	}
 	target, ok := o.str("target")
 	target = strings.TrimSpace(target)
 	if !ok || target == "" {
@@ -905,7 +992,9 @@ func (im *cmImport) incidents(c *mapping, ms []*cmMonitor) {
 	enabled, disabledBy, enabledBy := false, []string{}, []string{}
 	for _, m := range ms {
 		if m.incidents != nil && !*m.incidents {
-			disabledBy = append(disabledBy, m.incidentsPath)
+			if !slices.Contains(disabledBy, m.incidentsPath) {
+				disabledBy = append(disabledBy, m.incidentsPath)
+			}
 		} else {
 			enabled = true
 			enabledBy = append(enabledBy, m.path)
@@ -1006,9 +1095,11 @@ func (im *cmImport) renderMonitor(m *cmMonitor) *yaml.Node {
 	if m.timeout > 0 {
 		out.set("timeout", durationNode(m.timeout))
 	}
-	k := out.set("failures_before_down", intNode(m.failures))
-	comment(k, "From "+m.threshold+".")
-	out.set("successes_before_up", intNode(m.successes))
+	if m.failures > 0 {
+		k := out.set("failures_before_down", intNode(m.failures))
+		comment(k, "From "+m.threshold+".")
+		out.set("successes_before_up", intNode(m.successes))
+	}
 	if m.outage != "" {
 		k := out.set("outage", strNode(m.outage))
 		comment(k, "cachet-monitor marked a failing monitor's component partial outage.")
