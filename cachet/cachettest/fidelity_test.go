@@ -567,7 +567,7 @@ func TestFidelityQueryParameters(t *testing.T) {
 		{"unknown sort", "/components?sort=-status", "", 400, nil,
 			"Requested sort(s) `-status` is not allowed. Allowed sort(s) are `name, order, id`."},
 		{"unknown include", "/components?include=updates", "", 400, nil,
-			"Requested include(s) `updates` are not allowed. Allowed include(s) are `group, incidents, meta`."},
+			"Requested include(s) `updates` are not allowed. Allowed include(s) are `group, groupCount, groupExists, incidents, incidentsCount, incidentsExists, meta, metaCount, metaExists`."},
 		{"status list", "/incidents?filter[status]=0,1,2,3", "", 200, []string{fmt.Sprint(open.ID)}, ""},
 		{"meta filter", "/incidents?filter[meta][owner]=statussync", "", 200, []string{fmt.Sprint(open.ID)}, ""},
 		{"meta filter number", "/incidents?filter[meta][n]=5", "", 200, []string{fmt.Sprint(open.ID)}, ""},

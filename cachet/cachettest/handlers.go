@@ -124,12 +124,24 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	write := method != http.MethodGet
+	if !s.feat.auth {
+		// The 2024-10 core has no auth middleware on the API: anyone
+		// writes, and a token changes nothing.
+		who = caller{authed: true, abilities: []string{"*"}}
+	}
 	if (write || protected) && !who.authed {
+		if !s.feat.forceJSON && !wantsJSON(r) {
+			// Without ForceJsonResponse Laravel redirects a guest to the
+			// "login" route, which the API app does not define (observed on
+			// the real 2025-08 core).
+			writeServerError(w, false)
+			return
+		}
 		writeMessage(w, http.StatusUnauthorized, "Unauthenticated.")
 		return
 	}
 	key := "ip:" + clientIP(r)
-	if write {
+	if write && s.feat.auth {
 		key = "token:" + who.token
 	}
 	if !s.throttle(w, key) {
@@ -201,13 +213,45 @@ func (c *call) validate(v *validator) bool {
 	if v.ok() {
 		return true
 	}
+	if !c.s.feat.forceJSON && !wantsJSON(c.r) {
+		// Without ForceJsonResponse a validation error redirects back
+		// (observed on the real 2025-08 core).
+		back := c.r.Header.Get("Referer")
+		if back == "" {
+			back = "http://" + c.r.Host + "/"
+		}
+		c.w.Header().Set("Location", back)
+		c.w.WriteHeader(http.StatusFound)
+		return false
+	}
 	writeValidation(c.w, v)
 	return false
 }
 
+// wantsJSON is Laravel's Request::expectsJson for an API call.
+func wantsJSON(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return strings.Contains(a, "/json") || strings.Contains(a, "+json")
+}
+
+// writeServerError answers Laravel's production 500: JSON when the client
+// asked for it, an HTML page otherwise.
+func writeServerError(w http.ResponseWriter, json bool) {
+	if json {
+		writeMessage(w, http.StatusInternalServerError, "Server Error")
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write([]byte("<!DOCTYPE html><html><head><title>Server Error</title></head><body>500 | Server Error</body></html>"))
+}
+
+// serverError answers a 500 the way the request would see it.
+func (c *call) serverError() { writeServerError(c.w, c.s.feat.forceJSON || wantsJSON(c.r)) }
+
 // page slices items and writes the list document.
 func writeList[T any](c *call, items []T, render func(*docBuilder, T) res) {
-	lo, hi, links, meta := paginate(c.r, len(items))
+	lo, hi, links, meta := paginate(c.r, len(items), c.s.feat.perPageUnbounded)
 	d := &docBuilder{links: links, meta: meta, data: []res{}}
 	for _, it := range items[lo:hi] {
 		d.data = append(d.data, render(d, it))
@@ -286,6 +330,9 @@ var componentQuery = allowed{
 // guests never see disabled components, and grouped components inherit
 // their group's visibility.
 func (c *call) componentVisible(comp *Component) bool {
+	if !c.s.feat.groupVisibility {
+		return true // older cores bind any id and list every component
+	}
 	if !comp.Enabled && !c.who.authed {
 		return false
 	}
@@ -309,21 +356,26 @@ func (c *call) componentVisible(comp *Component) bool {
 func (c *call) renderComponent(d *docBuilder, comp *Component, lq listQuery, pivot *int) res {
 	s := c.s
 	a := map[string]any{
-		"id":            comp.ID,
-		"name":          comp.Name,
-		"description":   nullIfEmpty(comp.Description),
-		"link":          nullIfEmpty(comp.Link),
-		"order":         comp.Order,
-		"status":        s.enum(comp.Status, componentStatusLabels),
-		"latest_status": s.enum(s.st.effectiveStatus(comp, c.now), componentStatusLabels),
-		"enabled":       comp.Enabled,
+		"id":          comp.ID,
+		"name":        comp.Name,
+		"description": nullIfEmpty(comp.Description),
+		"link":        nullIfEmpty(comp.Link),
+		"order":       comp.Order,
+		"status":      s.componentStatus(comp.Status),
+		"enabled":     comp.Enabled,
+	}
+	if s.feat.latestStatus {
+		a["latest_status"] = s.enum(s.st.effectiveStatus(comp, c.now), componentStatusLabels)
 	}
 	s.setTime(a, "created", &comp.CreatedAt)
 	s.setTime(a, "updated", &comp.UpdatedAt)
-	if lq.includes["meta"] {
+	switch {
+	case !s.feat.meta:
+		a["meta"] = comp.Meta // the old JSON column, rendered always (null)
+	case lq.includes["meta"]:
 		a["meta"] = metaOut(comp.Meta)
 	}
-	if pivot != nil {
+	if pivot != nil && s.feat.pivot {
 		a["pivot"] = map[string]any{"component_status": s.enum(*pivot, componentStatusLabels)}
 	}
 	r := res{typ: "components", id: comp.ID, attrs: a, rels: map[string]rel{}}
@@ -358,17 +410,17 @@ func metaOut(m map[string]any) map[string]any {
 }
 
 func listComponents(c *call) {
-	lq, ok := c.query(componentQuery, true)
+	lq, ok := c.query(c.s.feat.componentQuery, true)
 	if !ok {
 		return
 	}
-	enabled := true
+	enabled, filterEnabled := true, c.s.feat.enabledDefault
 	if v, ok := lq.filters["enabled"]; ok {
-		enabled = v == "true" || v == "1"
+		enabled, filterEnabled = v == "true" || v == "1", true
 	}
 	var items []*Component
 	for _, comp := range sortedValues(c.s.st.components) {
-		if !c.componentVisible(comp) || comp.Enabled != enabled {
+		if !c.componentVisible(comp) || filterEnabled && comp.Enabled != enabled {
 			continue
 		}
 		if v, ok := lq.filters["name"]; ok && !partial(comp.Name, v) {
@@ -399,7 +451,7 @@ func showComponent(c *call) {
 		c.notFound("Component", c.params[0])
 		return
 	}
-	lq, ok := c.query(componentQuery, false)
+	lq, ok := c.query(c.s.feat.componentQuery, false)
 	if !ok {
 		return
 	}
@@ -420,7 +472,9 @@ func (c *call) validateComponent(v *validator, create bool) {
 		}
 		return ""
 	})
-	v.check("meta", false, true, ruleObject)
+	if c.s.feat.meta {
+		v.check("meta", false, true, ruleObject)
+	}
 }
 
 // applyComponent copies validated fields; absent and null fields are left
@@ -447,7 +501,7 @@ func (c *call) applyComponent(comp *Component, in input) {
 	if i, ok := in.integer("component_group_id"); ok {
 		comp.GroupID = i
 	}
-	if m, ok := in.meta("meta"); ok {
+	if m, ok := in.meta("meta"); ok && c.s.feat.meta {
 		comp.Meta = m
 	}
 }
@@ -461,6 +515,9 @@ func createComponent(c *call) {
 	}
 	st := &c.s.st
 	comp := &Component{ID: st.id("components", 0), Status: StatusUnknown, Enabled: true, CreatedAt: c.now, UpdatedAt: c.now}
+	if !c.s.feat.latestStatus {
+		comp.Status = 0 // older cores store null when status is omitted
+	}
 	c.applyComponent(comp, in)
 	st.components[comp.ID] = comp
 	writeOne(c, http.StatusCreated, func(d *docBuilder) res { return c.renderComponent(d, comp, listQuery{}, nil) })
@@ -475,6 +532,12 @@ func updateComponent(c *call) {
 	v := newValidator(in)
 	c.validateComponent(v, false)
 	if !c.validate(v) || !c.authorize("components.manage") {
+		return
+	}
+	if _, ok := in.integer("status"); ok && comp.Status == 0 {
+		// Older cores compare the old status enum with ->value on null
+		// (observed on the real 2024-10 and 2025-08 cores).
+		c.serverError()
 		return
 	}
 	c.applyComponent(comp, in)
@@ -542,7 +605,7 @@ func (c *call) renderGroup(d *docBuilder, g *ComponentGroup, lq listQuery) res {
 }
 
 func listGroups(c *call) {
-	lq, ok := c.query(groupQuery, true)
+	lq, ok := c.query(c.s.feat.groupQuery, true)
 	if !ok {
 		return
 	}
@@ -569,7 +632,7 @@ func showGroup(c *call) {
 		c.notFound("ComponentGroup", c.params[0])
 		return
 	}
-	lq, ok := c.query(groupQuery, false)
+	lq, ok := c.query(c.s.feat.groupQuery, false)
 	if !ok {
 		return
 	}
@@ -693,6 +756,10 @@ var incidentQuery = allowed{
 // authenticated-only ones, incidents.manage also unpublished ones, nobody
 // hidden ones.
 func (c *call) incidentVisible(in *Incident) bool {
+	if !c.s.feat.published {
+		// Older cores filter nothing in index and bind any id in show.
+		return true
+	}
 	switch in.Visible {
 	case VisibleGuest:
 	case VisibleAuthenticated:
@@ -725,10 +792,19 @@ func (c *call) renderIncident(d *docBuilder, in *Incident, lq listQuery, notific
 		"visible":       in.Visible,
 		"stickied":      in.Stickied,
 		"notifications": notifications,
-		"status":        s.enum(in.Status, incidentStatusLabels),
+		"status":        s.enum(s.st.shownStatus(in, s.feat), incidentStatusLabels),
 	}
 	s.setTime(a, "occurred", in.OccurredAt)
-	s.setTime(a, "published", in.PublishedAt)
+	if s.feat.published {
+		s.setTime(a, "published", in.PublishedAt)
+	} else {
+		// The incident's own component column, the only link between an
+		// incident and a component these cores store from the API.
+		a["component_id"] = nil
+		if in.ComponentID != 0 {
+			a["component_id"] = in.ComponentID
+		}
+	}
 	s.setTime(a, "created", &in.CreatedAt)
 	s.setTime(a, "updated", &in.UpdatedAt)
 	if lq.includes["meta"] {
@@ -766,7 +842,7 @@ func (c *call) renderIncident(d *docBuilder, in *Incident, lq listQuery, notific
 }
 
 func listIncidents(c *call) {
-	lq, ok := c.query(incidentQuery, true)
+	lq, ok := c.query(c.s.feat.incidentQuery, true)
 	if !ok {
 		return
 	}
@@ -779,7 +855,12 @@ func listIncidents(c *call) {
 		if v, ok := lq.filters["name"]; ok && !partial(in.Name, v) {
 			continue
 		}
+		// Filters compare the status column, which older cores do not sync
+		// with the newest update.
 		if v, ok := lq.filters["status"]; ok && !slices.Contains(exactInts(v), in.Status) {
+			continue
+		}
+		if v, ok := lq.filters["occurred_at"]; ok && (in.OccurredAt == nil || !partial(in.OccurredAt.In(loc).Format(time.DateTime), v)) {
 			continue
 		}
 		if !occursMatch(in.OccurredAt, lq.filters, loc) {
@@ -849,7 +930,7 @@ func showIncident(c *call) {
 		c.notFound("Incident", c.params[0])
 		return
 	}
-	lq, ok := c.query(incidentQuery, false)
+	lq, ok := c.query(c.s.feat.incidentQuery, false)
 	if !ok {
 		return
 	}
@@ -882,16 +963,22 @@ func (c *call) validateIncident(v *validator, in input, create bool) {
 	v.check("stickied", false, false, ruleBool)
 	v.check("notifications", false, false, ruleBool)
 	v.check("occurred_at", false, true, ruleDate(loc))
-	v.check("published_at", false, true, ruleDate(loc))
-	if create {
+	if c.s.feat.published {
+		v.check("published_at", false, true, ruleDate(loc))
+	}
+	if create && c.s.feat.componentsArray {
 		c.validateImpacts(v, in)
+	}
+	if create {
 		v.check("component_id", false, false, ruleInt(0, math.MaxInt), c.ruleComponentExists)
 		if x, ok := in["component_id"]; ok && x != nil && in["component_status"] == nil {
 			v.fail("component_status", "The component status field is required when component id is present.")
 		}
 		v.check("component_status", false, true, ruleEnum(1, 2, 3, 4, 5, 6))
 	}
-	v.check("meta", false, true, ruleObject)
+	if c.s.feat.meta {
+		v.check("meta", false, true, ruleObject)
+	}
 }
 
 func (c *call) ruleComponentExists(f string, x any) string {
@@ -947,7 +1034,6 @@ func (c *call) validateImpacts(v *validator, in input) {
 }
 
 func (c *call) applyIncident(in *Incident, data input) {
-	loc := c.s.cfg.Location
 	if s, ok := data.str("name"); ok {
 		in.Name = s
 	}
@@ -969,15 +1055,29 @@ func (c *call) applyIncident(in *Incident, data input) {
 	if b, ok := data.boolean("notifications"); ok {
 		in.Notifications = b
 	}
-	if t, ok := data.date("occurred_at", loc); ok {
+	if t, ok := c.date(data, "occurred_at"); ok {
 		in.OccurredAt = t
 	}
-	if t, ok := data.date("published_at", loc); ok {
+	if t, ok := c.date(data, "published_at"); ok && c.s.feat.published {
 		in.PublishedAt = t
 	}
-	if m, ok := data.meta("meta"); ok {
+	// Older cores store only validated fields: meta is dropped.
+	if m, ok := data.meta("meta"); ok && c.s.feat.meta {
 		in.Meta = m
 	}
+}
+
+// date reads a validated date field. Before 27d3490e (2026-08-21) Cachet
+// did not convert incoming dates to its time zone: the wall clock of the
+// value is stored as is, whatever offset it carries.
+func (c *call) date(data input, f string) (*time.Time, bool) {
+	loc := c.s.cfg.Location
+	t, ok := data.date(f, loc)
+	if !ok || c.s.feat.convertDates {
+		return t, ok
+	}
+	wall := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+	return &wall, true
 }
 
 func createIncident(c *call) {
@@ -994,18 +1094,30 @@ func createIncident(c *call) {
 		now := c.now
 		in.PublishedAt = &now
 	}
-	if list, ok := data["components"].([]any); ok {
-		for _, x := range list {
-			m := x.(map[string]any)
-			id, _ := asInt(m["id"])
-			status, _ := asInt(m["status"])
-			in.Components = append(in.Components, Impact{ComponentID: id, Status: status})
+	if !c.s.feat.componentsArray {
+		// Older cores ignore a components array (201, nothing attached)
+		// and store component_id on the incident without filling the
+		// pivot or touching the component (observed on the real 2024-10
+		// and 2025-08 cores).
+		if id, ok := data.integer("component_id"); ok {
+			in.ComponentID = id
 		}
-	}
-	if id, ok := data.integer("component_id"); ok {
-		status, _ := data.integer("component_status")
-		if !slices.ContainsFunc(in.Components, func(im Impact) bool { return im.ComponentID == id }) {
-			in.Components = append(in.Components, Impact{ComponentID: id, Status: status})
+	} else {
+		if list, ok := data["components"].([]any); ok {
+			for _, x := range list {
+				m := x.(map[string]any)
+				id, _ := asInt(m["id"])
+				status, _ := asInt(m["status"])
+				in.Components = append(in.Components, Impact{ComponentID: id, Status: status})
+			}
+		}
+		if id, ok := data.integer("component_id"); ok {
+			status, _ := data.integer("component_status")
+			if i := slices.IndexFunc(in.Components, func(im Impact) bool { return im.ComponentID == id }); i >= 0 {
+				in.Components[i].Status = status // the pivot is keyed by component
+			} else {
+				in.Components = append(in.Components, Impact{ComponentID: id, Status: status})
+			}
 		}
 	}
 	st.incidents[in.ID] = in
@@ -1152,7 +1264,7 @@ func createUpdate(c *call) {
 	msg, _ := data.str("message")
 	u := &IncidentUpdate{ID: st.id("updates", 0), IncidentID: in.ID, Status: status, Message: msg, CreatedAt: c.now, UpdatedAt: c.now}
 	st.updates[u.ID] = u
-	st.syncIncidentStatus(in.ID)
+	st.syncIncidentStatus(in.ID, c.s.feat)
 	in.UpdatedAt = c.now
 	writeOne(c, http.StatusCreated, func(*docBuilder) res { return c.renderUpdate(u) })
 }
@@ -1180,7 +1292,7 @@ func editUpdate(c *call) {
 		u.Message = s
 	}
 	u.UpdatedAt = c.now
-	c.s.st.syncIncidentStatus(in.ID)
+	c.s.st.syncIncidentStatus(in.ID, c.s.feat)
 	writeOne(c, http.StatusOK, func(*docBuilder) res { return c.renderUpdate(u) })
 }
 
@@ -1194,7 +1306,7 @@ func deleteUpdate(c *call) {
 		return
 	}
 	delete(c.s.st.updates, u.ID)
-	c.s.st.syncIncidentStatus(in.ID)
+	c.s.st.syncIncidentStatus(in.ID, c.s.feat)
 	c.w.WriteHeader(http.StatusNoContent)
 }
 
@@ -1534,7 +1646,19 @@ var scheduleQuery = allowed{
 }
 
 func (c *call) scheduleVisible(sc *Schedule) bool {
-	return sc.published(c.now) || c.who.can("schedules.manage")
+	return !c.s.feat.published || sc.published(c.now) || c.who.can("schedules.manage")
+}
+
+// scheduleStatus is the status a schedule renders and filters on: the
+// stored column on the 2024-10 core, computed from the dates after.
+func (c *call) scheduleStatus(sc *Schedule) int {
+	if c.s.feat.scheduleStatus == scheduleStatusColumn {
+		if sc.Status == nil {
+			return ScheduleUpcoming
+		}
+		return *sc.Status
+	}
+	return sc.StatusAt(c.now)
 }
 
 func (c *call) renderSchedule(d *docBuilder, sc *Schedule, lq listQuery) res {
@@ -1543,11 +1667,15 @@ func (c *call) renderSchedule(d *docBuilder, sc *Schedule, lq listQuery) res {
 		"id":      sc.ID,
 		"name":    sc.Name,
 		"message": sc.Message,
-		"status":  s.enum(sc.StatusAt(c.now), scheduleStatusLabels),
+		"status":  s.enum(c.scheduleStatus(sc), scheduleStatusLabels),
 	}
 	s.setTime(a, "scheduled", &sc.ScheduledAt)
-	s.setTime(a, "completed", sc.CompletedAt)
-	s.setTime(a, "published", sc.PublishedAt)
+	if s.feat.completedAttr {
+		s.setTime(a, "completed", sc.CompletedAt)
+	}
+	if s.feat.published {
+		s.setTime(a, "published", sc.PublishedAt)
+	}
 	s.setTime(a, "created", &sc.CreatedAt)
 	s.setTime(a, "updated", &sc.UpdatedAt)
 	if lq.includes["meta"] {
@@ -1581,8 +1709,14 @@ func (c *call) renderSchedule(d *docBuilder, sc *Schedule, lq listQuery) res {
 }
 
 func listSchedules(c *call) {
-	lq, ok := c.query(scheduleQuery, true)
+	lq, ok := c.query(c.s.feat.scheduleQuery, true)
 	if !ok {
+		return
+	}
+	if _, ok := lq.filters["status"]; ok && c.s.feat.scheduleStatus == scheduleStatusSQLError {
+		// "no such column: status": the column was dropped while the
+		// filter still used it (53964c53 to 858e6a0c).
+		c.serverError()
 		return
 	}
 	var items []*Schedule
@@ -1593,7 +1727,7 @@ func listSchedules(c *call) {
 		if v, ok := lq.filters["name"]; ok && !partial(sc.Name, v) {
 			continue
 		}
-		if v, ok := lq.filters["status"]; ok && !slices.Contains(exactInts(v), sc.StatusAt(c.now)) {
+		if v, ok := lq.filters["status"]; ok && !slices.Contains(exactInts(v), c.scheduleStatus(sc)) {
 			continue
 		}
 		if len(lq.meta) > 0 && !metaMatches(sc.Meta, lq.meta) {
@@ -1632,7 +1766,7 @@ func showSchedule(c *call) {
 		c.notFound("Schedule", c.params[0])
 		return
 	}
-	lq, ok := c.query(scheduleQuery, false)
+	lq, ok := c.query(c.s.feat.scheduleQuery, false)
 	if !ok {
 		return
 	}

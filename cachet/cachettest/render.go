@@ -69,6 +69,21 @@ func (s *Server) enum(value int, labels map[int]string) any {
 	return map[string]any{"human": labels[value], "value": value}
 }
 
+// componentStatus renders a component's baseline status: an enum object,
+// a bare integer on the 2024-10 core, null (or null members) when a core
+// stored none.
+func (s *Server) componentStatus(value int) any {
+	switch {
+	case s.feat.bareStatus && value == 0:
+		return nil
+	case s.feat.bareStatus:
+		return value
+	case value == 0:
+		return map[string]any{"human": nil, "value": nil}
+	}
+	return s.enum(value, componentStatusLabels)
+}
+
 // setTime sets a timestamp attribute: {"human","string"} named name, or in
 // legacy shapes a plain string named name+"_at". nil renders as null.
 func (s *Server) setTime(attrs map[string]any, name string, t *time.Time) {
@@ -290,7 +305,13 @@ func parseQuery(q url.Values, a allowed, checkFilters bool) (listQuery, string) 
 			val = vals[len(vals)-1]
 		}
 		if name == "meta" && strings.HasPrefix(rest, "[") && strings.HasSuffix(rest, "]") {
-			lq.meta[rest[1:len(rest)-1]] = val
+			// spatie splits every filter value on commas; Cachet's
+			// MetaFilter then skips a pair whose value became an array, so
+			// a comma silently disables that part of the filter
+			// (reference §9.1).
+			if !strings.Contains(val, ",") {
+				lq.meta[rest[1:len(rest)-1]] = val
+			}
 			continue
 		}
 		lq.filters[name] = val
@@ -330,7 +351,7 @@ func parseQuery(q url.Values, a allowed, checkFilters bool) (listQuery, string) 
 		}
 		if len(bad) > 0 {
 			return lq, fmt.Sprintf("Requested include(s) `%s` are not allowed. Allowed include(s) are `%s`.",
-				strings.Join(bad, ", "), strings.Join(a.includes, ", "))
+				strings.Join(bad, ", "), includeNames(a.includes))
 		}
 	}
 	return lq, ""
@@ -348,8 +369,15 @@ func exactInts(v string) []int {
 	return out
 }
 
+// partial is a spatie partial filter: the value is split on commas and
+// any part may match (SQL LIKE %part%).
 func partial(haystack, needle string) bool {
-	return strings.Contains(strings.ToLower(haystack), strings.ToLower(needle))
+	for _, part := range strings.Split(needle, ",") {
+		if strings.Contains(strings.ToLower(haystack), strings.ToLower(part)) {
+			return true
+		}
+	}
+	return false
 }
 
 // metaMatches implements Cachet's MetaFilter: every pair must match; a
@@ -427,7 +455,7 @@ func sortBy[T any](items []T, sorts []string, def []string, keys map[string]func
 // paginate applies per_page and page (reference §5): per_page defaults to
 // 15 and is clamped to 1-100, a non-numeric value counting as 0; page is
 // 1-based. It returns the slice bounds and the links and meta members.
-func paginate(r *http.Request, total int) (lo, hi int, links, meta map[string]any) {
+func paginate(r *http.Request, total int, unbounded bool) (lo, hi int, links, meta map[string]any) {
 	q := r.URL.Query()
 	perPage := 15
 	if v, ok := q["per_page"]; ok && len(v) > 0 {
@@ -435,7 +463,10 @@ func paginate(r *http.Request, total int) (lo, hi int, links, meta map[string]an
 		if err != nil {
 			n = 0
 		}
-		perPage = min(max(n, 1), 100)
+		perPage = max(n, 1)
+		if !unbounded {
+			perPage = min(perPage, 100)
+		}
 	}
 	page, err := strconv.Atoi(q.Get("page"))
 	if err != nil || page < 1 {

@@ -109,6 +109,9 @@ type Config struct {
 	// Logger receives one record per request (method, path, status); nil
 	// discards. Headers, and so tokens, are never logged.
 	Logger *slog.Logger
+	// Profile is the Cachet core era the fake behaves like; the zero value
+	// is ProfileCurrent. See Profile.
+	Profile Profile
 }
 
 // Option configures a Server built with New.
@@ -166,6 +169,7 @@ type Request struct {
 // elsewhere.
 type Server struct {
 	cfg    Config
+	feat   features
 	prefix string
 	log    *slog.Logger
 
@@ -231,6 +235,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{
 		cfg:     cfg,
+		feat:    cfg.Profile.features(),
 		prefix:  prefix,
 		log:     logger,
 		st:      newState(),

@@ -86,9 +86,19 @@ type Incident struct {
 	// means published.
 	PublishedAt *time.Time
 	Components  []Impact
+	// ComponentID is the incident's own component_id column, which is all
+	// that cores before the current one store from the API
+	// (component_id + component_status; a components array is ignored).
+	ComponentID int
 	Meta        map[string]any
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+}
+
+// Affects reports whether the incident is attached to component id, by
+// its impacts or by its component_id column.
+func (in Incident) Affects(id int) bool {
+	return in.ComponentID == id || slices.ContainsFunc(in.Components, func(im Impact) bool { return im.ComponentID == id })
 }
 
 // IncidentUpdate is an incident update as the fake stores it.
@@ -146,8 +156,12 @@ type Schedule struct {
 	// means under maintenance (6).
 	Components []Impact
 	Meta       map[string]any
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Status is the stored status column of the 2024-10 core, set by a
+	// person in the dashboard (nil reads as upcoming there); later cores
+	// compute the status from the dates and ignore it.
+	Status    *int
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // StatusAt is the schedule's computed status at now (reference §3.8).
@@ -229,6 +243,10 @@ func (s Schedule) clone() Schedule {
 	s.Components = slices.Clone(s.Components)
 	s.CompletedAt = cloneTime(s.CompletedAt)
 	s.PublishedAt = cloneTime(s.PublishedAt)
+	if s.Status != nil {
+		v := *s.Status
+		s.Status = &v
+	}
 	return s
 }
 
@@ -318,9 +336,9 @@ func (st *state) effectiveStatus(c *Component, now time.Time) int {
 
 // syncIncidentStatus sets the incident's status to its newest update's
 // (by created_at, then id), as Cachet's SyncIncidentStatus does.
-func (st *state) syncIncidentStatus(incidentID int) {
+func (st *state) syncIncidentStatus(incidentID int, f features) {
 	in := st.incidents[incidentID]
-	if in == nil {
+	if in == nil || !f.syncStatus {
 		return
 	}
 	var newest *IncidentUpdate
@@ -336,6 +354,26 @@ func (st *state) syncIncidentStatus(incidentID int) {
 	if newest != nil {
 		in.Status = newest.Status
 	}
+}
+
+// shownStatus is the status an incident renders. Cores that do not sync
+// the status column render the newest update's status (latestStatus),
+// else the column.
+func (st *state) shownStatus(in *Incident, f features) int {
+	if f.syncStatus {
+		return in.Status
+	}
+	var newest *IncidentUpdate
+	for _, u := range st.updates {
+		if u.IncidentID == in.ID && (newest == nil || u.CreatedAt.After(newest.CreatedAt) ||
+			u.CreatedAt.Equal(newest.CreatedAt) && u.ID > newest.ID) {
+			newest = u
+		}
+	}
+	if newest != nil {
+		return newest.Status
+	}
+	return in.Status
 }
 
 // addPoint applies Cachet's metric point semantics (reference §3.7) and
@@ -411,6 +449,9 @@ func (s *Server) EffectiveStatus(id int) int {
 	if !ok {
 		return 0
 	}
+	if !s.feat.latestStatus {
+		return c.Status // older cores show the baseline
+	}
 	return s.st.effectiveStatus(c, s.now())
 }
 
@@ -431,7 +472,9 @@ func (s *Server) Incidents() []Incident {
 	defer s.mu.Unlock()
 	var out []Incident
 	for _, in := range sortedValues(s.st.incidents) {
-		out = append(out, in.clone())
+		cp := in.clone()
+		cp.Status = s.st.shownStatus(in, s.feat)
+		out = append(out, cp)
 	}
 	return out
 }
@@ -444,7 +487,22 @@ func (s *Server) Incident(id int) (Incident, bool) {
 	if !ok {
 		return Incident{}, false
 	}
-	return in.clone(), true
+	cp := in.clone()
+	cp.Status = s.st.shownStatus(in, s.feat)
+	return cp, true
+}
+
+// DeleteIncident removes an incident, as a person deleting it in the
+// dashboard does; later updates to it answer 404. It reports false for an
+// unknown id.
+func (s *Server) DeleteIncident(id int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.st.incidents[id]; !ok {
+		return false
+	}
+	delete(s.st.incidents, id)
+	return true
 }
 
 // IncidentUpdates returns the updates of one incident, by id.
@@ -579,7 +637,7 @@ func (s *Server) AddIncidentUpdate(incidentID, status int, message string) (Inci
 	now := s.now()
 	u := &IncidentUpdate{ID: s.st.id("updates", 0), IncidentID: incidentID, Status: status, Message: message, CreatedAt: now, UpdatedAt: now}
 	s.st.updates[u.ID] = u
-	s.st.syncIncidentStatus(incidentID)
+	s.st.syncIncidentStatus(incidentID, s.feat)
 	return *u, true
 }
 

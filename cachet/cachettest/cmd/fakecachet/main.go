@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	latency := fs.Duration("latency", 0, "delay added to every response")
 	protected := fs.Bool("protected", false, "require a token for reads too")
 	legacy := fs.Bool("legacy-shapes", false, "serve the flat pre-2025 response shapes")
+	profile := fs.String("profile", cachettest.ProfileCurrent.String(), "Cachet core era to behave like: "+profileNames())
 	var tokens, components, metrics listFlag
 	fs.Var(&tokens, "token", `bearer token and abilities, "token:*" or "token:components.manage,incidents.manage" (repeatable)`)
 	fs.Var(&components, "component", `seed a component, "Name" or "Name=status" with status 1-6 (repeatable)`)
@@ -58,8 +59,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	prof, ok := parseProfile(*profile)
+	if !ok {
+		fmt.Fprintf(stderr, "fakecachet: unknown --profile %q, want one of %s\n", *profile, profileNames())
+		return 2
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg := cachettest.Config{
+		Profile:            prof,
 		Prefix:             *prefix,
 		Tokens:             map[string][]string{},
 		RateLimitPerMinute: *rateLimit,
@@ -160,4 +167,21 @@ func parseComponent(v string) (string, int, error) {
 		return "", 0, fmt.Errorf("status %q is not 1-6", st)
 	}
 	return name, status, nil
+}
+
+func profileNames() string {
+	var names []string
+	for _, p := range cachettest.Profiles() {
+		names = append(names, p.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+func parseProfile(name string) (cachettest.Profile, bool) {
+	for _, p := range cachettest.Profiles() {
+		if p.String() == name {
+			return p, true
+		}
+	}
+	return 0, false
 }
