@@ -129,7 +129,7 @@ func TestBuildIncidentCreate(t *testing.T) {
 				OccurredAt: at, Components: []AffectedComponent{{ID: 1, Status: ComponentMajorOutage}, {ID: 2, Status: ComponentPartialOutage}},
 				Meta: map[string]string{"statussync_monitor": "api"}},
 			want: `{"name":"API down","status":1,"message":"Investigating","visible":true,"stickied":false,"notifications":false,
-				"occurred_at":"2026-05-01T12:30:00+02:00","components":[{"id":1,"status":4},{"id":2,"status":3}],"meta":{"statussync_monitor":"api"}}`,
+				"occurred_at":"2026-05-01 10:30:00","components":[{"id":1,"status":4},{"id":2,"status":3}],"meta":{"statussync_monitor":"api"}}`,
 		},
 		{
 			name: "status zero and no optional fields",
@@ -139,7 +139,13 @@ func TestBuildIncidentCreate(t *testing.T) {
 		{
 			name: "published at in utc",
 			in:   IncidentCreate{Name: "x", Message: "y", Visible: VisibilityGuest, PublishedAt: at.UTC()},
-			want: `{"name":"x","status":0,"message":"y","visible":true,"stickied":false,"notifications":false,"published_at":"2026-05-01T10:30:00Z"}`,
+			want: `{"name":"x","status":0,"message":"y","visible":true,"stickied":false,"notifications":false,"published_at":"2026-05-01 10:30:00"}`,
+		},
+		{
+			name: "one component also goes out as component_id, the form older cores store",
+			in:   IncidentCreate{Name: "x", Message: "y", Visible: VisibilityGuest, Components: []AffectedComponent{{ID: 7, Status: ComponentMajorOutage}}},
+			want: `{"name":"x","status":0,"message":"y","visible":true,"stickied":false,"notifications":false,
+				"components":[{"id":7,"status":4}],"component_id":7,"component_status":4}`,
 		},
 		{name: "no name", in: IncidentCreate{Message: "y"}, wantErr: "name is required"},
 		{name: "no message", in: IncidentCreate{Name: "x"}, wantErr: "message is required"},
@@ -158,7 +164,7 @@ func TestBuildIncidentCreate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := buildIncidentCreate(tt.in)
+			got, err := buildIncidentCreate(tt.in, time.UTC)
 			checkBuild(t, got, err, tt.want, tt.wantErr)
 		})
 	}
@@ -174,12 +180,12 @@ func TestBuildIncidentUpdate(t *testing.T) {
 	}{
 		{name: "status zero is sent", in: IncidentPatch{Status: new(IncidentUnknown)}, want: `{"status":0}`},
 		{name: "visibility to bool", in: IncidentPatch{Visible: new(VisibilityGuest), Stickied: new(false)}, want: `{"visible":true,"stickied":false}`},
-		{name: "dates and meta", in: IncidentPatch{OccurredAt: &at, Meta: map[string]string{"a": "b"}}, want: `{"occurred_at":"2026-05-01T12:30:00Z","meta":{"a":"b"}}`},
+		{name: "dates and meta", in: IncidentPatch{OccurredAt: &at, Meta: map[string]string{"a": "b"}}, want: `{"occurred_at":"2026-05-01 12:30:00","meta":{"a":"b"}}`},
 		{name: "nothing", in: IncidentPatch{}, wantErr: "nothing to update"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := buildIncidentUpdate(tt.in)
+			got, err := buildIncidentUpdate(tt.in, time.UTC)
 			checkBuild(t, got, err, tt.want, tt.wantErr)
 		})
 	}
@@ -256,6 +262,7 @@ func TestBuildMetricPointCreate(t *testing.T) {
 }
 
 func TestFilterQueries(t *testing.T) {
+	all := Capabilities{Meta: true, IncidentComponents: true, ScheduleStatusFilter: true}
 	tests := []struct {
 		name string
 		got  string
@@ -264,13 +271,23 @@ func TestFilterQueries(t *testing.T) {
 		{
 			name: "incident filter",
 			got: IncidentFilter{Statuses: UnresolvedIncidentStatuses(), ComponentID: 3,
-				Meta: map[string]string{"statussync_monitor": "api"}}.query().Encode(),
+				Meta: map[string]string{"statussync_monitor": "api"}}.query(all).Encode(),
 			want: "filter%5Bmeta%5D%5Bstatussync_monitor%5D=api&filter%5Bstatus%5D=0%2C1%2C2%2C3&include=components%2Cmeta",
 		},
 		{
 			name: "incident filter default",
-			got:  IncidentFilter{}.query().Encode(),
+			got:  IncidentFilter{}.query(all).Encode(),
 			want: "include=components",
+		},
+		{
+			name: "incident filter on a core without meta",
+			got:  IncidentFilter{IncludeMeta: true}.query(Capabilities{IncidentComponents: true}).Encode(),
+			want: "include=components",
+		},
+		{
+			name: "incident filter on the 2024-10 core",
+			got:  IncidentFilter{Statuses: []IncidentStatus{1}, IncludeMeta: true}.query(Capabilities{}).Encode(),
+			want: "filter%5Bstatus%5D=1",
 		},
 		{
 			name: "component filter",

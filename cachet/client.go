@@ -95,6 +95,7 @@ type Client struct {
 	waitMin    time.Duration
 	waitMax    time.Duration
 	loc        *time.Location
+	caps       *capState
 
 	pauseMu    sync.Mutex
 	pauseUntil time.Time
@@ -115,6 +116,10 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cachet: %w", err)
 	}
+	caps, err := newCapState(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("cachet: %w", err)
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -130,6 +135,7 @@ func New(opts Options) (*Client, error) {
 		waitMin:    orDefault(opts.RetryWaitMin, DefaultRetryWaitMin),
 		waitMax:    orDefault(opts.RetryWaitMax, DefaultRetryWaitMax),
 		loc:        opts.Location,
+		caps:       caps,
 	}
 	if c.maxRetries < 0 {
 		c.maxRetries = 0
@@ -244,6 +250,8 @@ type apiRequest struct {
 	path   string // relative to the base URL, starting with "/"
 	query  url.Values
 	body   []byte // JSON, nil for none
+	// once disables retries: capability probes read the first answer.
+	once bool
 }
 
 // do sends req with rate limiting and retries and returns the body of the
@@ -267,7 +275,7 @@ func (c *Client) do(ctx context.Context, req apiRequest) ([]byte, error) {
 			apiErr := newAPIError(req.op, req.method, req.path, status, header, body, c.redact)
 			failure, retryAfter = apiErr, apiErr.RetryAfter
 		}
-		if attempt >= c.maxRetries || ctx.Err() != nil || !retryDecision(req.op, status, err) {
+		if req.once || attempt >= c.maxRetries || ctx.Err() != nil || !retryDecision(req.op, status, err) {
 			return nil, failure
 		}
 		wait := backoff(attempt+1, c.waitMin, c.waitMax, retryAfter)
@@ -407,6 +415,36 @@ func (c *Client) list(ctx context.Context, op operation, path string, query url.
 		}
 	}
 	return fmt.Errorf("cachet: %s: more than %d pages", op.name, maxPages)
+}
+
+// collect is the one list operation: it follows every page of path and
+// decodes each resource, keeping those keep accepts (nil keeps all). A new
+// collection is a decoder and one call.
+func collect[T any](ctx context.Context, c *Client, op operation, path string, q url.Values,
+	decode func(resource, map[resourceKey]resource) (T, error), keep func(T) bool,
+) ([]T, error) {
+	var out []T
+	err := c.list(ctx, op, path, q, func(doc document) error {
+		for _, r := range doc.Data {
+			v, err := decode(r, doc.Included)
+			if err != nil {
+				return err
+			}
+			if keep == nil || keep(v) {
+				out = append(out, v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ignoreIncluded adapts a decoder that needs no included resources.
+func ignoreIncluded[T any](decode func(resource) (T, error)) func(resource, map[resourceKey]resource) (T, error) {
+	return func(r resource, _ map[resourceKey]resource) (T, error) { return decode(r) }
 }
 
 // restyLogger forwards resty's own diagnostics to slog at debug level.

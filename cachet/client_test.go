@@ -194,6 +194,9 @@ func TestListComponents(t *testing.T) {
 	srv.PutComponent(cachettest.Component{Name: "grouped", Status: 1, Enabled: true, GroupID: group.ID, Meta: map[string]any{"owner": "statussync"}})
 	srv.PutComponent(cachettest.Component{Name: "disabled", Status: 1, Enabled: false})
 	c := newClient(t, srv.URL())
+	if _, err := c.DetectCapabilities(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name      string
@@ -400,6 +403,9 @@ func TestListIncidents(t *testing.T) {
 		}
 	}
 	c := newClient(t, srv.URL())
+	if _, err := c.DetectCapabilities(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name   string

@@ -2,6 +2,8 @@ package cachet
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -147,22 +149,35 @@ func (f ComponentFilter) query() url.Values {
 }
 
 // ListComponents returns every component matching f, following every page.
+//
+// Metadata (IncludeMeta, Meta) needs Capabilities.Meta; without it a Meta
+// filter returns an error wrapping ErrUnsupported and IncludeMeta is left
+// out.
 func (c *Client) ListComponents(ctx context.Context, f ComponentFilter) ([]Component, error) {
-	var out []Component
-	err := c.list(ctx, opListComponents, "/components", f.query(), func(doc document) error {
-		for _, r := range doc.Data {
-			comp, err := c.decodeComponent(r)
-			if err != nil {
-				return err
-			}
-			out = append(out, comp)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	if err := checkMetaValues(f.Meta); err != nil {
+		return nil, fmt.Errorf("cachet: %s: %w", opListComponents.name, err)
 	}
-	return out, nil
+	for {
+		var caps Capabilities
+		if f.IncludeMeta || len(f.Meta) > 0 {
+			caps, _ = c.Capabilities(ctx)
+			if len(f.Meta) > 0 && !caps.Meta {
+				return nil, fmt.Errorf("cachet: %s: filter by meta: %w", opListComponents.name, ErrUnsupported)
+			}
+		}
+		q := f.query()
+		if !caps.Meta {
+			q.Del("include")
+			if f.IncludeGroup {
+				q.Set("include", "group")
+			}
+		}
+		out, err := collect(ctx, c, opListComponents, "/components", q, ignoreIncluded(c.decodeComponent), nil)
+		if err != nil && caps.Meta && c.refused(err, Capabilities{Meta: true}) {
+			continue
+		}
+		return out, err
+	}
 }
 
 // GetComponent returns one component. A component the caller cannot see
@@ -322,4 +337,24 @@ func setMetaFilter(q url.Values, meta map[string]string) {
 	for k, v := range meta {
 		q.Set("filter[meta]["+k+"]", v)
 	}
+}
+
+// MetaValue turns any text (a component name, say) into a metadata value
+// that Cachet can filter on: 16 lowercase hex digits of its SHA-256. Every
+// Cachet build splits filter values on commas and then ignores the meta
+// filter, returning everything (reference §9.1); a hash has no comma, is
+// not read as a number or a boolean, and stays short.
+func MetaValue(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "h" + hex.EncodeToString(sum[:8])
+}
+
+// checkMetaValues refuses metadata values Cachet cannot filter on.
+func checkMetaValues(meta map[string]string) error {
+	for k, v := range meta {
+		if strings.Contains(v, ",") {
+			return fmt.Errorf("meta %q: value contains a comma, which makes cachet ignore the filter; use MetaValue", k)
+		}
+	}
+	return nil
 }

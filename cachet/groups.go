@@ -64,22 +64,8 @@ func (c *Client) decodeComponentGroup(r resource) (ComponentGroup, error) {
 // with their component ids. Guests see only public groups; any valid token
 // also sees groups visible to authenticated users.
 func (c *Client) ListComponentGroups(ctx context.Context) ([]ComponentGroup, error) {
-	var out []ComponentGroup
 	q := url.Values{"include": {"components"}}
-	err := c.list(ctx, opListComponentGroups, "/component-groups", q, func(doc document) error {
-		for _, r := range doc.Data {
-			g, err := c.decodeComponentGroup(r)
-			if err != nil {
-				return err
-			}
-			out = append(out, g)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return collect(ctx, c, opListComponentGroups, "/component-groups", q, ignoreIncluded(c.decodeComponentGroup), nil)
 }
 
 // ComponentGroupCreate is the body of CreateComponentGroup.

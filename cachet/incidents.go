@@ -36,8 +36,12 @@ type Incident struct {
 	// Components are the impacted components, filled by ListIncidents and
 	// GetIncident (which ask for them).
 	Components []AffectedComponent
-	// Meta is the incident's metadata, present when it was requested.
+	// Meta is the incident's metadata, present when it was requested and
+	// the server keeps metadata.
 	Meta map[string]string
+	// Verified is set by CreateIncident when Components and Meta are what
+	// the server reported it stored.
+	Verified bool
 }
 
 // AffectedComponent is a component impacted by an incident or a
@@ -76,6 +80,10 @@ type incidentAttributes struct {
 	UpdatedAt     wireTime        `json:"updated_at"`
 	Meta          metaMap         `json:"meta"`
 	Components    json.RawMessage `json:"components"`
+	// ComponentID is the incident's own component column, the only link
+	// cores before the current one keep from the API (observed on the
+	// real 2024-10 and 2025-08 cores).
+	ComponentID flexInt `json:"component_id"`
 }
 
 // pivotAttributes reads the impact Cachet attaches to a component embedded
@@ -136,9 +144,18 @@ func (c *Client) decodeIncident(r resource, included map[resourceKey]resource) (
 		PublishedAt:   c.time(a.Published.orTime(a.PublishedAt)),
 		CreatedAt:     c.time(a.Created.orTime(a.CreatedAt)),
 		UpdatedAt:     c.time(a.Updated.orTime(a.UpdatedAt)),
-		Components:    affectedComponents(r, included, a.Components),
+		Components:    withComponentID(affectedComponents(r, included, a.Components), int(a.ComponentID)),
 		Meta:          a.Meta,
 	}, nil
+}
+
+// withComponentID adds the component an incident names in its
+// component_id attribute when no impact lists it.
+func withComponentID(list []AffectedComponent, id int) []AffectedComponent {
+	if id <= 0 || slices.ContainsFunc(list, func(a AffectedComponent) bool { return a.ID == id }) {
+		return list
+	}
+	return append(list, AffectedComponent{ID: id})
 }
 
 // IncidentFilter narrows ListIncidents. The zero value lists every
@@ -152,9 +169,10 @@ type IncidentFilter struct {
 	// and filters itself.
 	ComponentID int
 	// Meta keeps incidents whose metadata has every key with the value
-	// (filter[meta][key]=value). Use non-numeric, non-boolean values. A
-	// Cachet older than metadata filtering answers 400, which callers can
-	// detect with IsStatus(err, http.StatusBadRequest).
+	// (filter[meta][key]=value). Use non-numeric, non-boolean values
+	// without commas (see MetaValue). On a Cachet without metadata
+	// (Capabilities.Meta false) ListIncidents returns an error wrapping
+	// ErrUnsupported instead of listing.
 	Meta map[string]string
 	// Name is a partial match on the name (filter[name]).
 	Name string
@@ -163,7 +181,10 @@ type IncidentFilter struct {
 	IncludeMeta bool
 }
 
-func (f IncidentFilter) query() url.Values {
+// query renders the filter for a server with caps: includes it refuses
+// are left out (Incident.Meta then stays nil, and Components comes from
+// the component_id attribute).
+func (f IncidentFilter) query(caps Capabilities) url.Values {
 	q := url.Values{}
 	if len(f.Statuses) > 0 {
 		q.Set("filter[status]", joinInts(f.Statuses))
@@ -171,12 +192,19 @@ func (f IncidentFilter) query() url.Values {
 	if f.Name != "" {
 		q.Set("filter[name]", f.Name)
 	}
-	setMetaFilter(q, f.Meta)
-	include := []string{"components"}
-	if f.IncludeMeta || len(f.Meta) > 0 {
-		include = append(include, "meta")
+	var include []string
+	if caps.IncidentComponents {
+		include = append(include, "components")
 	}
-	q.Set("include", strings.Join(include, ","))
+	if caps.Meta {
+		setMetaFilter(q, f.Meta)
+		if f.IncludeMeta || len(f.Meta) > 0 {
+			include = append(include, "meta")
+		}
+	}
+	if len(include) > 0 {
+		q.Set("include", strings.Join(include, ","))
+	}
 	return q
 }
 
@@ -202,40 +230,72 @@ func (f IncidentFilter) match(in Incident) bool {
 
 // ListIncidents returns the incidents matching f, newest first (Cachet's
 // default order), following every page.
+//
+// It asks only for what the server supports (see Capabilities) and, when
+// an answer shows the server refuses an include or a filter it was
+// thought to accept (a 400), records that and lists again without it.
+// Statuses are checked again on the client, because cores before the
+// current one filter on a status column that incident updates do not
+// change.
 func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter) ([]Incident, error) {
-	var out []Incident
-	err := c.list(ctx, opListIncidents, "/incidents", f.query(), func(doc document) error {
-		for _, r := range doc.Data {
-			in, err := c.decodeIncident(r, doc.Included)
-			if err != nil {
-				return err
-			}
-			if f.match(in) {
-				out = append(out, in)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	if err := checkMetaValues(f.Meta); err != nil {
+		return nil, fmt.Errorf("cachet: %s: %w", opListIncidents.name, err)
 	}
-	return out, nil
+	for {
+		caps, _ := c.Capabilities(ctx) // on failure: the assumed ones
+		if len(f.Meta) > 0 && !caps.Meta {
+			return nil, fmt.Errorf("cachet: %s: filter by meta: %w", opListIncidents.name, ErrUnsupported)
+		}
+		out, err := collect(ctx, c, opListIncidents, "/incidents", f.query(caps), c.decodeIncident, f.match)
+		if err != nil && c.refused(err, caps) {
+			continue
+		}
+		return out, err
+	}
 }
 
-// GetIncident returns one incident with its impacted components and
-// metadata. A Cachet too old to include metadata answers 400 to
-// include=meta; the incident is then fetched again without it.
+// refused reports whether err is a 400 for an include or filter that caps
+// allowed, and if so records the refusal so that the caller retries
+// without it. A plain 400 is not a refusal when caps already allow
+// nothing optional.
+func (c *Client) refused(err error, caps Capabilities) bool {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest {
+		return false
+	}
+	msg := apiErr.Message
+	switch {
+	case caps.Meta && strings.Contains(msg, "meta"):
+		c.lose(func(c *Capabilities) { c.Meta = false })
+	case caps.IncidentComponents && strings.Contains(msg, "include") && strings.Contains(msg, "components"):
+		c.lose(func(c *Capabilities) { c.IncidentComponents = false })
+	case caps.Meta:
+		c.lose(func(c *Capabilities) { c.Meta = false })
+	case caps.IncidentComponents:
+		c.lose(func(c *Capabilities) { c.IncidentComponents = false })
+	default:
+		return false
+	}
+	return true
+}
+
+// GetIncident returns one incident with its impacted components and,
+// where the server keeps it, its metadata.
 func (c *Client) GetIncident(ctx context.Context, id int) (Incident, error) {
 	path := "/incidents/" + strconv.Itoa(id)
-	doc, err := c.get(ctx, opGetIncident, path, url.Values{"include": {"components,meta"}})
-	if IsStatus(err, http.StatusBadRequest) {
-		c.log.Debug("cachet rejected include=meta, retrying without", "operation", opGetIncident.name)
-		doc, err = c.get(ctx, opGetIncident, path, url.Values{"include": {"components"}})
+	for {
+		caps, _ := c.Capabilities(ctx)
+		q := IncidentFilter{IncludeMeta: true}.query(caps)
+		q.Del("filter[status]")
+		doc, err := c.get(ctx, opGetIncident, path, q)
+		if err != nil && c.refused(err, caps) {
+			continue
+		}
+		if err != nil {
+			return Incident{}, err
+		}
+		return c.singleIncident(opGetIncident, doc)
 	}
-	if err != nil {
-		return Incident{}, err
-	}
-	return c.singleIncident(opGetIncident, doc)
 }
 
 func (c *Client) singleIncident(op operation, doc document) (Incident, error) {
@@ -264,6 +324,8 @@ type IncidentCreate struct {
 	PublishedAt time.Time
 	// Components are the impacts; they can only be set at creation. Cachet
 	// never changes a component's baseline status because of an incident.
+	// With exactly one, it also goes out as component_id +
+	// component_status, the only form cores before the current one store.
 	Components []AffectedComponent
 	// Meta marks the incident, for example so that statussync can find its
 	// own open incident again after a restart.
@@ -285,16 +347,26 @@ type incidentBody struct {
 	OccurredAt    string            `json:"occurred_at,omitempty"`
 	PublishedAt   string            `json:"published_at,omitempty"`
 	Components    []componentImpact `json:"components,omitempty"`
+	ComponentID   int               `json:"component_id,omitempty"`
+	ComponentStat ComponentStatus   `json:"component_status,omitempty"`
 	Meta          map[string]string `json:"meta,omitempty"`
 }
 
-// formatTime renders a time as RFC 3339 with its offset, which Cachet
-// converts to its app time zone (reference §2.4). Zero is "".
-func formatTime(t time.Time) string {
+// formatTime renders a time the way every Cachet 3 build reads it right:
+// wall clock in Cachet's own time zone (loc, its APP_TIMEZONE) without an
+// offset, "2006-01-02 15:04:05". Cores before 27d3490e (2026-08-21) keep
+// the wall clock of a date and ignore its offset, so an RFC 3339 time in
+// another zone would land hours off there; later cores read an
+// offset-less date in the app zone too; and schedules on the 2025-08 core
+// accept nothing else (an RFC 3339 date is a 500). Zero is "".
+func formatTime(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.Format(time.RFC3339)
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format(time.DateTime)
 }
 
 func visibleBool(v Visibility) (bool, error) {
@@ -308,8 +380,9 @@ func visibleBool(v Visibility) (bool, error) {
 	}
 }
 
-// buildIncidentCreate renders the JSON body of POST /incidents.
-func buildIncidentCreate(in IncidentCreate) ([]byte, error) {
+// buildIncidentCreate renders the JSON body of POST /incidents, with dates
+// in loc, Cachet's time zone.
+func buildIncidentCreate(in IncidentCreate, loc *time.Location) ([]byte, error) {
 	if strings.TrimSpace(in.Name) == "" {
 		return nil, errors.New("name is required")
 	}
@@ -330,8 +403,8 @@ func buildIncidentCreate(in IncidentCreate) ([]byte, error) {
 		Visible:       &visible,
 		Stickied:      &in.Stickied,
 		Notifications: &in.Notifications,
-		OccurredAt:    formatTime(in.OccurredAt),
-		PublishedAt:   formatTime(in.PublishedAt),
+		OccurredAt:    formatTime(in.OccurredAt, loc),
+		PublishedAt:   formatTime(in.PublishedAt, loc),
 		Meta:          in.Meta,
 	}
 	seen := map[int]bool{}
@@ -348,14 +421,26 @@ func buildIncidentCreate(in IncidentCreate) ([]byte, error) {
 		}
 		b.Components = append(b.Components, componentImpact(a))
 	}
+	if len(in.Components) == 1 {
+		// Current cores merge this into the same impact (the pivot is keyed
+		// by component); older ones store only this form.
+		b.ComponentID, b.ComponentStat = in.Components[0].ID, in.Components[0].Status
+	}
 	return json.Marshal(b)
 }
 
 // CreateIncident creates an incident (ability incidents.manage). See
 // package documentation for why a failed create is retried only when
 // Cachet cannot have processed it.
+//
+// The result is what the server stored, not what was sent: when the
+// create response does not show the impacts or the metadata, the incident
+// is read back once. Metadata the server dropped (a core without meta)
+// is absent from the result and the client stops sending meta filters.
+// If the read-back fails, the result is the create response with the
+// requested impacts and metadata filled in, and Verified is false.
 func (c *Client) CreateIncident(ctx context.Context, in IncidentCreate) (Incident, error) {
-	body, err := buildIncidentCreate(in)
+	body, err := buildIncidentCreate(in, c.loc)
 	if err != nil {
 		return Incident{}, fmt.Errorf("cachet: %s: %w", opCreateIncident.name, err)
 	}
@@ -367,14 +452,36 @@ func (c *Client) CreateIncident(ctx context.Context, in IncidentCreate) (Inciden
 	if err != nil {
 		return Incident{}, err
 	}
-	if len(inc.Components) == 0 && len(in.Components) > 0 {
-		// The create response does not include relationships.
-		inc.Components = append([]AffectedComponent(nil), in.Components...)
+	inc.Verified = true
+	needComponents := slices.ContainsFunc(in.Components, func(a AffectedComponent) bool { return !inc.Affects(a.ID) })
+	needMeta := len(in.Meta) > 0 && inc.Meta == nil && c.KnownCapabilities().Meta
+	if !needComponents && !needMeta {
+		return inc, nil
 	}
-	if inc.Meta == nil && len(in.Meta) > 0 {
-		inc.Meta = in.Meta
+	stored, err := c.GetIncident(ctx, inc.ID)
+	if err != nil {
+		c.log.Debug("could not read back a created incident", "incident_id", inc.ID, "err", err)
+		if len(inc.Components) == 0 {
+			inc.Components = slices.Clone(in.Components)
+		}
+		if inc.Meta == nil {
+			inc.Meta = in.Meta
+		}
+		inc.Verified = false
+		return inc, nil
 	}
-	return inc, nil
+	stored.Verified = true
+	if len(in.Meta) > 0 && c.KnownCapabilities().Meta {
+		for k, v := range in.Meta {
+			if stored.Meta[k] != v {
+				// The server accepted include=meta but did not keep what was
+				// sent: treat it as a server without meta.
+				c.lose(func(c *Capabilities) { c.Meta = false })
+				break
+			}
+		}
+	}
+	return stored, nil
 }
 
 // IncidentPatch is a partial update of an incident; nil fields are left
@@ -394,8 +501,9 @@ type IncidentPatch struct {
 	Meta map[string]string
 }
 
-// buildIncidentUpdate renders the JSON body of PUT /incidents/{id}.
-func buildIncidentUpdate(p IncidentPatch) ([]byte, error) {
+// buildIncidentUpdate renders the JSON body of PUT /incidents/{id}, with
+// dates in loc.
+func buildIncidentUpdate(p IncidentPatch, loc *time.Location) ([]byte, error) {
 	var b incidentBody
 	if p.Name != nil {
 		b.Name = *p.Name
@@ -419,10 +527,10 @@ func buildIncidentUpdate(p IncidentPatch) ([]byte, error) {
 	b.Stickied = p.Stickied
 	b.Notifications = p.Notifications
 	if p.OccurredAt != nil {
-		b.OccurredAt = formatTime(*p.OccurredAt)
+		b.OccurredAt = formatTime(*p.OccurredAt, loc)
 	}
 	if p.PublishedAt != nil {
-		b.PublishedAt = formatTime(*p.PublishedAt)
+		b.PublishedAt = formatTime(*p.PublishedAt, loc)
 	}
 	b.Meta = p.Meta
 	out, err := json.Marshal(b)
@@ -437,7 +545,7 @@ func buildIncidentUpdate(p IncidentPatch) ([]byte, error) {
 
 // UpdateIncident applies p to incident id (ability incidents.manage).
 func (c *Client) UpdateIncident(ctx context.Context, id int, p IncidentPatch) (Incident, error) {
-	body, err := buildIncidentUpdate(p)
+	body, err := buildIncidentUpdate(p, c.loc)
 	if err != nil {
 		return Incident{}, fmt.Errorf("cachet: %s %d: %w", opUpdateIncident.name, id, err)
 	}

@@ -80,21 +80,7 @@ func (c *Client) decodeMetric(r resource) (Metric, error) {
 // ListMetrics returns every metric the caller can see (guests see public
 // metrics only), newest first.
 func (c *Client) ListMetrics(ctx context.Context) ([]Metric, error) {
-	var out []Metric
-	err := c.list(ctx, opListMetrics, "/metrics", nil, func(doc document) error {
-		for _, r := range doc.Data {
-			m, err := c.decodeMetric(r)
-			if err != nil {
-				return err
-			}
-			out = append(out, m)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return collect(ctx, c, opListMetrics, "/metrics", nil, ignoreIncluded(c.decodeMetric), nil)
 }
 
 // MetricCreate is the body of CreateMetric.
@@ -277,19 +263,6 @@ func (c *Client) PostMetricPoint(ctx context.Context, metricID int, value float6
 
 // ListMetricPoints returns every point of metric id, oldest first.
 func (c *Client) ListMetricPoints(ctx context.Context, metricID int) ([]MetricPoint, error) {
-	var out []MetricPoint
-	err := c.list(ctx, opListMetricPoints, "/metrics/"+strconv.Itoa(metricID)+"/points", nil, func(doc document) error {
-		for _, r := range doc.Data {
-			p, err := c.decodeMetricPoint(r, metricID)
-			if err != nil {
-				return err
-			}
-			out = append(out, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	decode := func(r resource) (MetricPoint, error) { return c.decodeMetricPoint(r, metricID) }
+	return collect(ctx, c, opListMetricPoints, "/metrics/"+strconv.Itoa(metricID)+"/points", nil, ignoreIncluded(decode), nil)
 }

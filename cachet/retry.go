@@ -43,6 +43,7 @@ var (
 	opListMetricPoints     = operation{name: "list_metric_points"}
 	opCreateMetricPoint    = operation{name: "create_metric_point", ability: "metric-points.manage", create: true}
 	opListSchedules        = operation{name: "list_schedules"}
+	opDetect               = operation{name: "detect_capabilities"}
 )
 
 // retryDecision is the client's single retry policy. It reports whether an

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -23,7 +25,8 @@ type Schedule struct {
 	UpdatedAt   time.Time
 	// Components are the components under maintenance with the status each
 	// shows while the window runs (ComponentUnderMaintenance when the
-	// schedule does not say).
+	// schedule does not say, or when the server renders no pivot, as cores
+	// before the current one do).
 	Components []AffectedComponent
 }
 
@@ -79,26 +82,37 @@ type ScheduleFilter struct {
 	Statuses []ScheduleStatus
 }
 
-// ListSchedules returns the maintenance windows matching f with their
-// components, following every page. Guests see published schedules only.
+// ListSchedules returns the published maintenance windows matching f with
+// their components, following every page. A token with schedules.manage
+// also sees unpublished ones (published_at in the future); Cachet's own
+// page ignores them, and so does this list.
+//
+// Where filter[status] fails (Capabilities.ScheduleStatusFilter false: a
+// 500 on cores from 2024-11-24 to 2025-02-24) every schedule is listed
+// and filtered here; a refusal seen during the call is recorded and the
+// list is asked for again without the filter.
 func (c *Client) ListSchedules(ctx context.Context, f ScheduleFilter) ([]Schedule, error) {
-	q := url.Values{"include": {"components"}}
-	if len(f.Statuses) > 0 {
-		q.Set("filter[status]", joinInts(f.Statuses))
-	}
-	var out []Schedule
-	err := c.list(ctx, opListSchedules, "/schedules", q, func(doc document) error {
-		for _, r := range doc.Data {
-			s, err := c.decodeSchedule(r, doc.Included)
-			if err != nil {
-				return err
-			}
-			out = append(out, s)
+	now := time.Now()
+	keep := func(s Schedule) bool {
+		if !s.PublishedAt.IsZero() && s.PublishedAt.After(now) {
+			return false
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		return len(f.Statuses) == 0 || slices.Contains(f.Statuses, s.Status)
 	}
-	return out, nil
+	for {
+		q := url.Values{"include": {"components"}}
+		filtered := false
+		if len(f.Statuses) > 0 {
+			if caps, _ := c.Capabilities(ctx); caps.ScheduleStatusFilter {
+				q.Set("filter[status]", joinInts(f.Statuses))
+				filtered = true
+			}
+		}
+		out, err := collect(ctx, c, opListSchedules, "/schedules", q, c.decodeSchedule, keep)
+		if err != nil && filtered && (IsStatus(err, http.StatusInternalServerError) || IsStatus(err, http.StatusBadRequest)) {
+			c.lose(func(c *Capabilities) { c.ScheduleStatusFilter = false })
+			continue
+		}
+		return out, err
+	}
 }

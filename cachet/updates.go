@@ -93,19 +93,6 @@ func (c *Client) CreateIncidentUpdate(ctx context.Context, incidentID int, statu
 // ListIncidentUpdates returns every update of incident id in Cachet's
 // default order (oldest first). An incident the caller cannot see is a 404.
 func (c *Client) ListIncidentUpdates(ctx context.Context, incidentID int) ([]IncidentUpdate, error) {
-	var out []IncidentUpdate
-	err := c.list(ctx, opListIncidentUpdates, "/incidents/"+strconv.Itoa(incidentID)+"/updates", nil, func(doc document) error {
-		for _, r := range doc.Data {
-			u, err := c.decodeIncidentUpdate(r, incidentID)
-			if err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	decode := func(r resource) (IncidentUpdate, error) { return c.decodeIncidentUpdate(r, incidentID) }
+	return collect(ctx, c, opListIncidentUpdates, "/incidents/"+strconv.Itoa(incidentID)+"/updates", nil, ignoreIncluded(decode), nil)
 }

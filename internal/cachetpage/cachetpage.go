@@ -246,7 +246,7 @@ func (p *Page) EpisodeRecorded(ctx context.Context, k engine.IncidentKey, episod
 		}
 		return false, nil
 	}
-	if !cachet.IsStatus(err, http.StatusBadRequest) {
+	if !cachet.IsStatus(err, http.StatusBadRequest) && !errors.Is(err, cachet.ErrUnsupported) {
 		return false, err
 	}
 	ins, err = p.c().ListIncidents(ctx, cachet.IncidentFilter{ComponentID: k.ComponentID})
