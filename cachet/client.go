@@ -78,6 +78,13 @@ type Options struct {
 	// requests per token user, so replicas sharing a token share its limit.
 	RateLimit float64
 	RateBurst int
+	// RateLimitWindow is the period the server's X-RateLimit-Limit counts
+	// over; 0 means DefaultRateLimitWindow, Laravel's minute. The client
+	// slows to 80% of the limit a response states, whatever RateLimit says,
+	// and pauses when X-RateLimit-Remaining runs low; a 429 holds every
+	// request back for the whole Retry-After (at most two minutes). Tests
+	// shorten the window to run a minute's traffic in seconds.
+	RateLimitWindow time.Duration
 	// Location is the time zone of the Cachet application (its APP_TIMEZONE),
 	// used to read the offset-less timestamps Cachet renders. nil means UTC.
 	Location *time.Location
@@ -85,17 +92,23 @@ type Options struct {
 
 // Client talks to one Cachet 3.x API. It is safe for concurrent use.
 type Client struct {
-	http       *resty.Client
-	base       string
-	token      string
-	log        *slog.Logger
-	metrics    *instrumentation
-	limiter    *rate.Limiter
-	maxRetries int
-	waitMin    time.Duration
-	waitMax    time.Duration
-	loc        *time.Location
-	caps       *capState
+	http    *resty.Client
+	base    string
+	token   string
+	log     *slog.Logger
+	metrics *instrumentation
+	// limiter paces every attempt; its rate starts at the configured one
+	// (rate.Inf when disabled) and pace lowers it to the server's limit.
+	limiter         *rate.Limiter
+	configuredRate  rate.Limit
+	configuredBurst int
+	window          time.Duration
+	paceMu          sync.Mutex
+	maxRetries      int
+	waitMin         time.Duration
+	waitMax         time.Duration
+	loc             *time.Location
+	caps            *capState
 
 	pauseMu    sync.Mutex
 	pauseUntil time.Time
@@ -146,9 +159,13 @@ func New(opts Options) (*Client, error) {
 	if c.loc == nil {
 		c.loc = time.UTC
 	}
+	c.configuredRate, c.configuredBurst = rate.Inf, 1
 	if opts.RateLimit >= 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(orDefault(opts.RateLimit, DefaultRateLimit)), max(orDefault(opts.RateBurst, DefaultRateBurst), 1))
+		c.configuredRate = rate.Limit(orDefault(opts.RateLimit, DefaultRateLimit))
+		c.configuredBurst = max(orDefault(opts.RateBurst, DefaultRateBurst), 1)
 	}
+	c.limiter = rate.NewLimiter(c.configuredRate, c.configuredBurst)
+	c.window = orDefault(opts.RateLimitWindow, DefaultRateLimitWindow)
 
 	hc := resty.New().
 		SetTimeout(orDefault(opts.Timeout, DefaultTimeout)).
@@ -280,7 +297,10 @@ func (c *Client) do(ctx context.Context, req apiRequest) ([]byte, error) {
 		}
 		wait := backoff(attempt+1, c.waitMin, c.waitMax, retryAfter)
 		if status == http.StatusTooManyRequests {
-			c.pause(wait)
+			// The server said when it will take requests again: hold every
+			// request of the client back until then (wait blocks on it),
+			// even past RetryWaitMax.
+			c.pause(max(wait, min(retryAfter, maxRetryAfter)))
 		}
 		c.log.Warn("retrying cachet request",
 			"operation", req.op.name, "attempt", attempt+1, "wait", wait, "status", status, "err", failure)
@@ -310,6 +330,7 @@ func (c *Client) send(ctx context.Context, req apiRequest) (status int, header h
 	}
 	status = resp.StatusCode()
 	c.metrics.observe(req.op, status, elapsed)
+	c.pace(resp.Header())
 	c.log.Debug("cachet request",
 		"operation", req.op.name, "method", req.method, "path", req.path, "status", status, "duration", elapsed)
 	return status, resp.Header(), resp.Body(), nil
@@ -325,9 +346,6 @@ func (c *Client) wait(ctx context.Context) error {
 		if err := sleepCtx(ctx, d); err != nil {
 			return err
 		}
-	}
-	if c.limiter == nil {
-		return ctx.Err()
 	}
 	if err := c.limiter.Wait(ctx); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {

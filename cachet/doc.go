@@ -56,10 +56,14 @@
 //
 // Each attempt waits for a client-side token bucket (DefaultRateLimit,
 // under Cachet's default 300 requests per minute per token user; replicas
-// sharing a token share that budget). Retries happen only after transport
-// errors, 5xx and 429, never after other 4xx, with capped exponential
-// backoff and jitter; Retry-After is honoured up to RetryWaitMax, and a
-// 429 holds back every request of the client for that time.
+// sharing a token share that budget). Every answer's X-RateLimit-Limit
+// lowers that rate to 80% of the limit the server states (the app shell's
+// published config adds a 60 a minute limit), and a low
+// X-RateLimit-Remaining pauses the client until the window turns.
+// Retries happen only after transport errors, 5xx and 429, never after
+// other 4xx, with capped exponential backoff and jitter; a 429 holds back
+// every request of the client for the whole Retry-After (at most two
+// minutes).
 //
 // Reads and updates are idempotent and are retried on all of those. Creates
 // are not: Cachet has no idempotency key, so retrying a create whose first
@@ -71,6 +75,18 @@
 // create that times out or fails with 500/502/504 returns an error; the
 // caller should look for its own resource (statussync marks incidents with
 // meta) before creating again.
+//
+// # Cachet builds and capabilities
+//
+// Real installations run cores from 2024-10 to today, and all of them say
+// "3.x-dev" (reference §9.1; docs/cachet-compatibility.md). The client
+// learns from the server's answers whether metadata, include=components
+// on incidents and the schedules status filter work (Capabilities), asks
+// only for what works, and records a refusal it meets on the way. Incidents
+// are linked to their component through the impacts and through the
+// component_id attribute, the only link cores before 2026 store; creates
+// send both forms. Dates go out as wall clock in Options.Location without
+// an offset, which every build stores right.
 //
 // # Version tolerance
 //
@@ -86,8 +102,8 @@
 // their baseline as LatestStatus.
 //
 // Requests are built for the strictest version: optional fields are
-// omitted rather than sent as null, dates go out as RFC 3339 with an
-// offset, component-group visibility as the integer 1 or 0, metric point
+// omitted rather than sent as null, dates go out as "2006-01-02 15:04:05"
+// in Options.Location, component-group visibility as the integer 1 or 0, metric point
 // timestamps as Unix seconds in a JSON number.
 //
 // Pagination does not follow links.next verbatim: Laravel builds it from

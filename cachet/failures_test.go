@@ -359,7 +359,8 @@ func TestRetryAfter(t *testing.T) {
 		attempts int32
 	}{
 		{"honoured", 5 * time.Second, time.Second, 4 * time.Second, 2},
-		{"capped by RetryWaitMax", 20 * time.Millisecond, 0, 900 * time.Millisecond, 2},
+		// Issue #14: retrying before Retry-After only earns another 429.
+		{"honoured past RetryWaitMax", 20 * time.Millisecond, time.Second, 4 * time.Second, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

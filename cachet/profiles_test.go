@@ -2,6 +2,9 @@ package cachet
 
 import (
 	"errors"
+	"fmt"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,5 +119,58 @@ func TestEveryProfileOpensFindsAndResolvesAnIncident(t *testing.T) {
 				t.Errorf("components under maintenance = %v, want %v", under, want)
 			}
 		})
+	}
+}
+
+// TestStartupUnderSixtyPerMinuteLimitMakesNo429 is issue #14's pacing
+// acceptance at a twentieth of the time scale: Cachet's app shell limits
+// the API to 60 requests a minute, and a start-up that lists and then
+// writes 100 components must reach the desired state without one 429.
+// The window is two seconds instead of a minute, and the client's own
+// rate (4 a second by default) is scaled by the same factor of 30.
+func TestStartupUnderSixtyPerMinuteLimitMakesNo429(t *testing.T) {
+	const window, scale = 2 * time.Second, 30
+	srv := cachettest.New(t, cachettest.WithToken("1|tok", "*"), cachettest.WithRateLimit(60), cachettest.WithRateLimitWindow(window))
+	var ids []int
+	for i := range 100 {
+		ids = append(ids, srv.AddComponent(fmt.Sprintf("svc-%03d", i), cachettest.StatusOperational).ID)
+	}
+	c, err := New(Options{BaseURL: srv.URL(), Token: "1|tok", RateLimit: DefaultRateLimit * scale, RateBurst: DefaultRateBurst,
+		RateLimitWindow: window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	if _, err := c.ListComponents(ctx, ComponentFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListIncidents(ctx, IncidentFilter{Statuses: UnresolvedIncidentStatuses(), IncludeMeta: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListSchedules(ctx, ScheduleFilter{Statuses: []ScheduleStatus{ScheduleInProgress}}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() {
+			if _, err := c.UpdateComponentStatus(ctx, id, ComponentMajorOutage); err != nil {
+				t.Errorf("component %d: %v", id, err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, comp := range srv.Components() {
+		if comp.Status != cachettest.StatusMajorOutage {
+			t.Errorf("component %d status %d, want the desired 4", comp.ID, comp.Status)
+		}
+	}
+	throttled := 0
+	for _, r := range srv.Requests() {
+		if r.StatusCode == http.StatusTooManyRequests {
+			throttled++
+		}
+	}
+	if throttled != 0 {
+		t.Errorf("%d requests answered 429 out of %d", throttled, len(srv.Requests()))
 	}
 }

@@ -91,6 +91,10 @@ type Config struct {
 	// RateLimitPerMinute enables Cachet's throttle; 0 disables it. Real
 	// Cachet defaults to 300.
 	RateLimitPerMinute int
+	// RateLimitWindow is the throttle's window, a minute when zero as in
+	// Laravel; tests shorten it to run a minute's traffic in seconds (the
+	// limit then counts per window).
+	RateLimitWindow time.Duration
 	// APIProtected makes reads require a valid token (Cachet's
 	// app.api_protected setting).
 	APIProtected bool
@@ -133,6 +137,11 @@ func WithToken(token string, abilities ...string) Option {
 // WithRateLimit enables the throttle at perMinute requests per minute.
 func WithRateLimit(perMinute int) Option {
 	return func(c *Config) { c.RateLimitPerMinute = perMinute }
+}
+
+// WithRateLimitWindow shortens the throttle's one-minute window to d.
+func WithRateLimitWindow(d time.Duration) Option {
+	return func(c *Config) { c.RateLimitWindow = d }
 }
 
 // WithAPIProtected makes reads require a valid token.
@@ -489,7 +498,11 @@ func (s *Server) throttle(w http.ResponseWriter, key string) bool {
 	now := s.now()
 	win := s.windows[key]
 	if win == nil || !now.Before(win.reset) {
-		win = &rateWindow{reset: now.Add(time.Minute)}
+		window := s.cfg.RateLimitWindow
+		if window <= 0 {
+			window = time.Minute
+		}
+		win = &rateWindow{reset: now.Add(window)}
 		s.windows[key] = win
 	}
 	allowed := win.count < limit
