@@ -96,6 +96,10 @@ type CloudNSConfig struct {
 	Timeout      time.Duration `koanf:"timeout"`
 	// RateLimit is in requests per second; ClouDNS allows 20 per IP.
 	RateLimit float64 `koanf:"rate_limit"`
+	// Checks as code (statussync cloudns plan|apply): see cloudnschecks.go.
+	ChecksFile                string `koanf:"checks_file"`
+	ChecksPrune               bool   `koanf:"checks_prune"`
+	ChecksDefaultNotification string `koanf:"checks_default_notification"`
 }
 
 // Configured reports whether credentials for ClouDNS are present.

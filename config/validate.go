@@ -37,6 +37,7 @@ func (c *Config) validate(p *problems, environ []string) {
 	c.HA.validate(p, environ)
 	c.validateCachet(p)
 	c.validateCloudNS(p)
+	c.validateCloudNSChecks(p)
 	c.validateDefaults(p)
 	names := map[string]int{}
 	for i := range c.Monitors {

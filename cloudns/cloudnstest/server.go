@@ -34,6 +34,12 @@ const (
 	PathGetRecords      = "/monitoring/get-records.json"
 	PathGetRecordsPages = "/monitoring/get-records-pages.json"
 	PathGetCheck        = "/monitoring/get-monitoring-check.json"
+	PathCreate          = "/monitoring/create.json"
+	PathUpdate          = "/monitoring/update.json"
+	PathDelete          = "/monitoring/delete.json"
+	PathListNotif       = "/monitoring/list-notifications.json"
+	PathAddNotif        = "/monitoring/add-notification.json"
+	PathDeleteNotif     = "/monitoring/delete-notification.json"
 )
 
 // Failure texts, exact as documented (reference §1.5, §2.1) unless marked.
@@ -99,6 +105,24 @@ type Check struct {
 	Paused bool
 	// Status is the current status.
 	Status Status
+
+	// The fields below are sent by create and update. The fake echoes the
+	// first four in check objects (confirmed keys), the others only
+	// WithExtraFields: the reference infers, but has not seen, that the API
+	// returns them.
+	Content            string
+	OpenPort           string
+	QueryType          string
+	QueryResponse      string
+	HTTPStatusCode     string
+	Timeout            string
+	HTTPRequestType    string
+	ContentMatch       string
+	IPType             string
+	ConnectionSecurity string
+
+	// Notifications are the check's notifications.
+	Notifications []Notification
 }
 
 // Identity is an API user or sub-user. Exactly one of AuthID, SubAuthID and
@@ -163,6 +187,8 @@ const (
 )
 
 type config struct {
+	extras      bool
+	noCreateID  bool
 	rateLimit   int
 	emptyPage   string
 	numbers     NumberStyle
@@ -199,16 +225,18 @@ type Server struct {
 	closed chan struct{}
 	once   sync.Once
 
-	mu            sync.Mutex
-	identities    []Identity
-	checks        map[int64]*Check
-	statusField   map[int64]string // raw JSON overriding the status field
-	nextID        int64
-	ignoreFilters bool
-	latency       time.Duration
-	faults        []Fault
-	calls         []Call
-	window        map[string][]time.Time // per remote IP, for the rate limit
+	mu          sync.Mutex
+	identities  []Identity
+	checks      map[int64]*Check
+	statusField map[int64]string // raw JSON overriding the status field
+	nextID      int64
+	// nextNotification is the last notification id handed out.
+	nextNotification int64
+	ignoreFilters    bool
+	latency          time.Duration
+	faults           []Fault
+	calls            []Call
+	window           map[string][]time.Time // per remote IP, for the rate limit
 }
 
 // New starts a fake on a loopback port and closes it when tb's test ends.
@@ -314,7 +342,9 @@ func (s *Server) Check(id int64) (Check, bool) {
 	if !ok {
 		return Check{}, false
 	}
-	return *c, true
+	out := *c
+	out.Notifications = slices.Clone(c.Notifications)
+	return out, true
 }
 
 // SetCheckStatus sets a check's status; it reports whether the check exists.
@@ -491,7 +521,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	switch r.URL.Path {
-	case PathLogin, PathLoginLegacy, PathGetRecords, PathGetRecordsPages, PathGetCheck:
+	case PathLogin, PathLoginLegacy, PathGetRecords, PathGetRecordsPages, PathGetCheck,
+		PathCreate, PathUpdate, PathDelete, PathListNotif, PathAddNotif, PathDeleteNotif:
 	default:
 		http.NotFound(w, r)
 		return
@@ -519,6 +550,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = s.getRecordsPagesLocked(params)
 	case PathGetCheck:
 		body = s.getCheckLocked(params)
+	default:
+		body = s.manageLocked(r.URL.Path, params)
 	}
 	writeJSON(w, http.StatusOK, body)
 }
@@ -771,14 +804,30 @@ func (s *Server) writeCheckLocked(b *bytes.Buffer, c *Check) {
 		`"host":` + str(c.Host),
 		`"port":` + port,
 		`"path":` + str(c.Path),
-		`"content":""`,
-		`"open_port":""`,
-		`"query_type":""`,
-		`"query_response":""`,
+		`"content":` + str(c.Content),
+		`"open_port":` + str(c.OpenPort),
+		`"query_type":` + str(c.QueryType),
+		`"query_response":` + str(c.QueryResponse),
 		`"monitoring_region":` + str(c.Region),
 		`"check_period":` + num(int64(c.Period)),
 		`"status_change_checks":` + num(int64(c.StatusChangeChecks)),
 		`"state":` + num(int64(boolInt(!c.Paused))),
+	}
+	if s.cfg.extras {
+		numOrEmpty := func(v string) string {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				return num(n)
+			}
+			return str(v)
+		}
+		fields = append(fields,
+			`"http_status_code":`+numOrEmpty(c.HTTPStatusCode),
+			`"timeout":`+numOrEmpty(c.Timeout),
+			`"http_request_type":`+str(c.HTTPRequestType),
+			`"content_match":`+str(c.ContentMatch),
+			`"ip_type":`+numOrEmpty(c.IPType),
+			`"connection_security":`+numOrEmpty(c.ConnectionSecurity),
+		)
 	}
 	if raw, ok := s.statusField[c.ID]; ok {
 		fields = append(fields, `"status":`+raw)

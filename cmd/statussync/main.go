@@ -34,7 +34,8 @@ commands:
   run       run the daemon (the default)
   check     load and validate the configuration
   probe     run monitors once now and print their results (no Cachet writes)
-  import    convert a cachet-monitor or blackbox_exporter configuration
+  import    convert a cachet-monitor, blackbox_exporter or ClouDNS checks configuration
+  cloudns   plan or apply the ClouDNS checks file (checks as code)
   version   print the version
 
 Run 'statussync COMMAND -h' for a command's flags.
@@ -63,6 +64,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return runProbe(ctx, args, environ, stdout, stderr)
 	case "import":
 		return runImport(ctx, args, environ, stdout, stderr)
+	case "cloudns":
+		return runCloudNS(ctx, args, environ, stdout, stderr)
 	case "version":
 		bi := buildinfo.Get()
 		_, _ = fmt.Fprintf(stdout, "statussync %s (revision %s, %s)\n", bi.Version, bi.Revision, bi.GoVersion)
