@@ -55,6 +55,9 @@ func runCheck(args, environ []string, stdout, stderr io.Writer) int {
 		}
 		return exitError
 	}
+	if code := checkChecksFile(cfg, stderr); code != exitOK {
+		return code
+	}
 	// With ClouDNS credentials at hand, look the configured checks up.
 	if !*offline {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*cfg.CloudNS.PollInterval)

@@ -19,17 +19,21 @@ import (
 const importUsage = `usage:
   statussync import cachet-monitor [--token-file PATH] FILE
   statussync import blackbox --modules blackbox.yml --targets FILE [--module NAME] [--interval 30s] [--no-components]
+  statussync import cloudns [--auth-id N | --sub-auth-id N | --sub-auth-user U] [--password-file PATH] FILE
+  statussync import cloudns --from-account [--config.file FILE]
 
 Prints an equivalent statussync configuration on stdout and every item that
 could not be imported as it was on stderr (also as # WARNING comments in the
 output). Exit 0 when the output loads, 1 when an input cannot be read or the
 output does not load on this machine, 2 for usage errors.
-Guides: docs/migration-cachet-monitor.md, docs/migration-blackbox.md.
+Guides: docs/migration-cachet-monitor.md, docs/migration-blackbox.md,
+docs/cloudns-as-code.md.
 `
 
-// runImport converts another tool's configuration into statussync's. It
-// reads files only, so it needs neither the context nor the environment.
-func runImport(_ context.Context, args, _ []string, stdout, stderr io.Writer) int {
+// runImport converts another tool's configuration into statussync's. Only
+// `import cloudns --from-account` uses the network (the context) and the
+// environment (for its configuration).
+func runImport(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		_, _ = fmt.Fprint(stderr, importUsage)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
@@ -46,6 +50,8 @@ func runImport(_ context.Context, args, _ []string, stdout, stderr io.Writer) in
 		res, code = importCachetMonitor(args[1:], stderr)
 	case "blackbox":
 		res, code = importBlackbox(args[1:], stderr)
+	case "cloudns":
+		res, code = importCloudNS(ctx, args[1:], environ, stderr)
 	default:
 		_, _ = fmt.Fprintf(stderr, "unknown import source %q\n\n%s", args[0], importUsage)
 		return exitUsage
@@ -171,15 +177,24 @@ func checkImported(out []byte) (*config.Config, []error) {
 	if err := errors.Join(os.WriteFile(path, out, 0o600), os.WriteFile(token, []byte("placeholder\n"), 0o600)); err != nil {
 		return nil, []error{err}
 	}
-	// Only the placeholder: the user's STATUSSYNC_ variables describe their
-	// deployment, not the file being checked.
-	cfg, err := config.Load(path, []string{config.EnvPrefix + "CACHET__TOKEN_FILE=" + token})
+	// Only the placeholders: the user's STATUSSYNC_ variables describe their
+	// deployment, not the file being checked. The ClouDNS password file of
+	// `import cloudns` is a secret of the target machine too.
+	cfg, err := config.Load(path, []string{config.EnvPrefix + "CACHET__TOKEN_FILE=" + token, config.EnvPrefix + "CLOUDNS__PASSWORD_FILE=" + token})
 	if err != nil {
 		return nil, config.Problems(err)
 	}
+	// cloudns monitors need the poller they share (built without a request).
+	poller, err := newPoller(cfg)
+	if err != nil {
+		return nil, []error{err}
+	}
+	if poller != nil {
+		defer poller.Close()
+	}
 	var problems []error
 	for _, spec := range cfg.Monitors {
-		if _, err := monitors.New(spec, monitors.Deps{}); err != nil {
+		if _, err := monitors.New(spec, monitors.Deps{CloudNS: poller}); err != nil {
 			problems = append(problems, err)
 		}
 	}
