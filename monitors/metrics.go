@@ -1,12 +1,17 @@
 package monitors
 
 import (
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/statussync/statussync/config"
 )
@@ -49,51 +54,126 @@ var probeFamilies = []family{
 }
 
 // Metrics are the probe metrics of all monitors. Create them once per
-// registry with NewMetrics and call Init after every (re)load so that
-// removed monitors' series disappear.
+// registry with NewMetrics and call Init after every (re)load.
 //
-// Every series has the label monitor plus the monitors' static labels:
-// Prometheus needs one label-name set per metric, so the names are monitor
-// and the sorted union of all monitors' label keys, and a monitor without a
-// key has it empty (which Prometheus treats as absent).
+// Nothing here is a live client_golang vector: each monitor has a compact
+// record of its last result (a few hundred bytes), and one collector renders
+// the probe_* series and the check counters from those records when
+// /metrics is scraped, as node_exporter's collectors do. Checks only write
+// their record; the cost of the series is paid per scrape, not per monitor
+// in memory. Only statussync_monitor_check_duration_seconds is a real
+// histogram, one per kind.
 //
-// A reload may change that union, and a vector's label names are fixed. A
-// prometheus.Registry also remembers a name's label names for the life of
-// the program, even after Unregister, so re-registering new vectors cannot
-// work. Instead one unchecked collector (its Describe sends nothing) is
-// registered once and collects whichever vectors are current; Init builds
-// new vectors when the union changes and only resets them otherwise. The
-// cost of unchecked: a clash with another collector's metric name shows at
-// scrape time rather than at registration.
+// Every probe series has the label monitor plus the monitors' static
+// labels: Prometheus needs one label-name set per metric, so the names are
+// monitor and the sorted union of all monitors' label keys, and a monitor
+// without a key has it empty (which Prometheus treats as absent). The
+// collector is unchecked (its Describe sends nothing), so that union may
+// change on reload: a prometheus.Registry remembers a name's label names for
+// the life of the program, even after Unregister. The cost of unchecked: a
+// clash with another collector's metric name shows at scrape time rather
+// than at registration.
 type Metrics struct {
-	mu       sync.RWMutex
-	static   []string // sorted static label names
-	success  *prometheus.GaugeVec
-	duration *prometheus.GaugeVec
-	checks   *prometheus.CounterVec
-	checkDur *prometheus.HistogramVec
-	gauges   map[string]*prometheus.GaugeVec
-	// written holds, per monitor, the probe series its last check set.
-	written map[string][]seriesKey
+	mu     sync.RWMutex
+	static []string // sorted static label names
+	descs  descSet
+	byName map[string]*record
+	order  []*record // in configuration order
+
+	checkDur *prometheus.HistogramVec // by kind
+	kinds    map[string]bool          // kinds with a checkDur child
 }
 
-// seriesKey names one probe series of a monitor.
-type seriesKey struct {
-	family string
+// descSet holds the descriptors for one set of static label names.
+type descSet struct {
+	success, duration, checks *prometheus.Desc
+	families                  []*prometheus.Desc // by probeFamilies index
+}
+
+// record is one monitor's last result, as the series show it.
+type record struct {
+	kind        string
+	fingerprint string
+	labels      []string // monitor and static label values, in Metrics.static order
+	// pairs are labels as sorted label pairs, and checkPairs the same
+	// with each result, for the scrape-time families (Gatherer).
+	pairs      []*dto.LabelPair
+	checkPairs [len(statusNames)][]*dto.LabelPair
+
+	mu   sync.Mutex
+	last lastResult
+}
+
+// lastResult is what a record holds about the last check.
+type lastResult struct {
+	hasSuccess bool
+	success    float64
+	hasResult  bool
+	duration   float64
+	checks     [len(statusNames)]uint64
+	points     []recPoint
+}
+
+// recPoint is one probe gauge of the last check; family indexes
+// probeFamilies.
+type recPoint struct {
+	family uint8
 	extra  string
+	value  float64
 }
 
-// NewMetrics registers the probe metrics with reg (nil registers nothing).
+// NewMetrics registers the probe metrics with reg (nil registers nothing)
+// as one collector.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{}
-	m.build(nil)
+	m := newMetrics()
 	if reg != nil {
 		reg.MustRegister(collector{m})
 	}
 	return m
 }
 
-// collector exposes the current vectors of m.
+// NewScrapeMetrics is NewMetrics for a /metrics handler built with
+// Gatherer: only the check-duration histogram is registered with reg, and
+// Gatherer adds the probe series when a scrape asks for them. At 10,000
+// monitors that path is several times cheaper than a Registry's Gather,
+// which checks and sorts every one of the ~250,000 series.
+func NewScrapeMetrics(reg prometheus.Registerer) *Metrics {
+	m := newMetrics()
+	if reg != nil {
+		reg.MustRegister(m.checkDur)
+	}
+	return m
+}
+
+func newMetrics() *Metrics {
+	m := &Metrics{
+		byName: map[string]*record{},
+		kinds:  map[string]bool{},
+		checkDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "statussync_monitor_check_duration_seconds",
+			Help:    "Duration of checks, by monitor kind, in seconds.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		}, []string{"kind"}),
+	}
+	m.descs = newDescSet(nil)
+	return m
+}
+
+func newDescSet(static []string) descSet {
+	base := append([]string{"monitor"}, static...)
+	d := descSet{
+		success:  prometheus.NewDesc("probe_success", "Displays whether or not the probe was a success", base, nil),
+		duration: prometheus.NewDesc("probe_duration_seconds", "Returns how long the probe took to complete in seconds", base, nil),
+		checks: prometheus.NewDesc("statussync_monitor_checks_total", "Checks run, by monitor and result (up, degraded, down, unknown).",
+			append(slices.Clone(base), "result"), nil),
+	}
+	for _, f := range probeFamilies {
+		d.families = append(d.families, prometheus.NewDesc(f.name, f.help, familyLabels(base, f.extra), nil))
+	}
+	return d
+}
+
+// collector renders every monitor's series from its record.
 type collector struct{ m *Metrics }
 
 // Describe sends nothing, which makes the collector unchecked: its label
@@ -102,40 +182,39 @@ func (collector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect implements prometheus.Collector.
 func (c collector) Collect(ch chan<- prometheus.Metric) {
-	c.m.mu.RLock()
-	defer c.m.mu.RUnlock()
-	for _, col := range c.m.collectors() {
-		col.Collect(ch)
+	m := c.m
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	m.checkDur.Collect(ch)
+	var snap lastResult
+	for _, rec := range m.order {
+		rec.snapshot(&snap)
+		lv := rec.labels
+		if snap.hasSuccess {
+			ch <- prometheus.MustNewConstMetric(m.descs.success, prometheus.GaugeValue, snap.success, lv...)
+		}
+		if snap.hasResult {
+			ch <- prometheus.MustNewConstMetric(m.descs.duration, prometheus.GaugeValue, snap.duration, lv...)
+		}
+		withResult := append(slices.Clone(lv), "")
+		for i, n := range snap.checks {
+			withResult[len(lv)] = statusNames[i]
+			ch <- prometheus.MustNewConstMetric(m.descs.checks, prometheus.CounterValue, float64(n), withResult...)
+		}
+		for _, p := range snap.points {
+			f := probeFamilies[p.family]
+			ch <- prometheus.MustNewConstMetric(m.descs.families[p.family], prometheus.GaugeValue, p.value, m.familyValues(lv, f, p.extra)...)
+		}
 	}
 }
 
-// build creates every vector with the given static label names. The caller
-// holds mu or owns m exclusively.
-func (m *Metrics) build(static []string) {
-	m.static = static
-	base := append([]string{"monitor"}, static...)
-	m.success = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "probe_success",
-		Help: "Displays whether or not the probe was a success",
-	}, base)
-	m.duration = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "probe_duration_seconds",
-		Help: "Returns how long the probe took to complete in seconds",
-	}, base)
-	m.checks = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "statussync_monitor_checks_total",
-		Help: "Checks run, by monitor and result (up, degraded, down, unknown).",
-	}, append(slices.Clone(base), "result"))
-	m.checkDur = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "statussync_monitor_check_duration_seconds",
-		Help:    "Duration of checks, in seconds.",
-		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
-	}, base)
-	m.gauges = make(map[string]*prometheus.GaugeVec, len(probeFamilies))
-	for _, f := range probeFamilies {
-		m.gauges[f.name] = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: f.name, Help: f.help}, familyLabels(base, f.extra))
-	}
-	m.written = map[string][]seriesKey{}
+// snapshot copies the record's values into out, reusing out's slice.
+func (r *record) snapshot(out *lastResult) {
+	r.mu.Lock()
+	points := append(out.points[:0], r.last.points...)
+	*out = r.last
+	out.points = points
+	r.mu.Unlock()
 }
 
 // familyLabels appends a family's extra label, dropping a static label of
@@ -149,46 +228,56 @@ func familyLabels(base []string, extra string) []string {
 	return append(out, extra)
 }
 
-func (m *Metrics) collectors() []prometheus.Collector {
-	cs := []prometheus.Collector{m.success, m.duration, m.checks, m.checkDur}
-	for _, f := range probeFamilies {
-		cs = append(cs, m.gauges[f.name])
-	}
-	return cs
-}
-
-// Init resets every series and pre-creates those of the configured
-// monitors, so that a reload drops removed monitors and new ones show up
-// before their first check.
+// Init makes the configured monitors the ones exposed. A monitor whose
+// configuration is unchanged (same name and fingerprint) keeps its record,
+// so its probe_* series and counters continue across the reload and alerts
+// on probe_success keep their `for:` timers; every other monitor starts
+// empty, with its check counters at zero, and removed monitors disappear.
 func (m *Metrics) Init(specs []config.MonitorSpec) {
 	if m == nil {
 		return
 	}
 	keys := map[string]bool{}
+	kinds := map[string]bool{}
 	for _, s := range specs {
 		for k := range s.Labels {
 			keys[k] = true
 		}
+		kinds[s.Kind] = true
 	}
 	static := slices.Sorted(maps.Keys(keys))
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if slices.Equal(static, m.static) {
-		for _, c := range m.collectors() {
-			c.(interface{ Reset() }).Reset()
-		}
-		m.written = map[string][]seriesKey{}
-	} else {
-		m.build(static)
+	if !slices.Equal(static, m.static) || m.descs.success == nil {
+		m.static = static
+		m.descs = newDescSet(static)
 	}
+	byName := make(map[string]*record, len(specs))
+	order := make([]*record, 0, len(specs))
 	for _, s := range specs {
-		lv := m.labelValues(s)
-		for _, st := range statusNames {
-			m.checks.WithLabelValues(append(slices.Clone(lv), st)...)
+		rec := &record{kind: s.Kind, fingerprint: s.Fingerprint}
+		if old, ok := m.byName[s.Name]; ok && s.Fingerprint != "" && old.fingerprint == s.Fingerprint && old.kind == s.Kind {
+			rec = old
 		}
-		m.checkDur.WithLabelValues(lv...)
+		rec.labels = m.labelValues(s)
+		rec.pairs = labelPairs(m.static, rec.labels, "", "")
+		for i, st := range statusNames {
+			rec.checkPairs[i] = labelPairs(m.static, rec.labels, "result", st)
+		}
+		byName[s.Name] = rec
+		order = append(order, rec)
 	}
+	m.byName, m.order = byName, order
+	for k := range m.kinds {
+		if !kinds[k] {
+			m.checkDur.DeleteLabelValues(k)
+		}
+	}
+	for k := range kinds {
+		m.checkDur.WithLabelValues(k)
+	}
+	m.kinds = kinds
 }
 
 // labelValues returns monitor and the static label values of spec, in the
@@ -217,48 +306,234 @@ func (m *Metrics) familyValues(lv []string, f family, extra string) []string {
 	return append(out, extra)
 }
 
+// observe records a check in its monitor's record. A monitor that is not
+// (or no longer) configured records nothing.
 func (m *Metrics) observe(spec config.MonitorSpec, r Result, took time.Duration) {
 	if m == nil {
 		return
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	lv := m.labelValues(spec)
-	ok := 0.0
-	if r.Status == StatusUp || r.Status == StatusDegraded {
-		ok = 1
+	m.checkDur.WithLabelValues(spec.Kind).Observe(took.Seconds())
+	m.mu.RLock()
+	rec := m.byName[spec.Name]
+	m.mu.RUnlock()
+	if rec == nil {
+		return
 	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.last.set(r, took)
+}
+
+func (l *lastResult) set(r Result, took time.Duration) {
 	// Unknown is no new information (a failed ClouDNS poll, a guarded
 	// failure): probe_success keeps its last value rather than reporting a
 	// failure nobody observed.
 	if r.Status != StatusUnknown {
-		m.success.WithLabelValues(lv...).Set(ok)
+		l.hasSuccess = true
+		l.success = 0
+		if r.Status == StatusUp || r.Status == StatusDegraded {
+			l.success = 1
+		}
 	}
-	m.duration.WithLabelValues(lv...).Set(took.Seconds())
-	m.checks.WithLabelValues(append(slices.Clone(lv), r.Status.String())...).Inc()
-	m.checkDur.WithLabelValues(lv...).Observe(took.Seconds())
-
-	var now []seriesKey
+	l.hasResult, l.duration = true, took.Seconds()
+	if int(r.Status) >= 0 && int(r.Status) < len(l.checks) {
+		l.checks[r.Status]++
+	}
+	// Like blackbox, which builds a fresh registry per probe, a gauge the
+	// last check did not set is absent.
+	l.points = l.points[:0]
 	if r.sample != nil {
 		for _, p := range r.sample.points {
-			f, ok := familyByName[p.family]
-			if !ok {
-				continue
+			if i, ok := familyIndex[p.family]; ok {
+				l.points = append(l.points, recPoint{family: i, extra: p.extra, value: p.value})
 			}
-			m.gauges[f.name].WithLabelValues(m.familyValues(lv, f, p.extra)...).Set(p.value)
-			now = append(now, seriesKey{family: p.family, extra: p.extra})
 		}
 	}
-	// Set first, then delete what this check no longer reports, so a
-	// scrape never sees a series missing that is still current.
-	for _, k := range m.written[spec.Name] {
-		if !slices.Contains(now, k) {
-			f := familyByName[k.family]
-			m.gauges[f.name].DeleteLabelValues(m.familyValues(lv, f, k.extra)...)
-		}
-	}
-	m.written[spec.Name] = now
 }
+
+// labelPairs returns the label pairs of a series, sorted by name: monitor,
+// the static labels and, if extra is set, that label (which replaces a
+// static label of the same name, as familyLabels).
+func labelPairs(static, values []string, extra, extraValue string) []*dto.LabelPair {
+	pairs := make([]*dto.LabelPair, 0, len(values)+1)
+	pairs = append(pairs, &dto.LabelPair{Name: proto.String("monitor"), Value: proto.String(values[0])})
+	for i, k := range static {
+		if k != extra {
+			pairs = append(pairs, &dto.LabelPair{Name: proto.String(k), Value: proto.String(values[i+1])})
+		}
+	}
+	if extra != "" {
+		pairs = append(pairs, &dto.LabelPair{Name: proto.String(extra), Value: proto.String(extraValue)})
+	}
+	slices.SortFunc(pairs, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return pairs
+}
+
+// Gatherer returns what a /metrics handler serves
+// (promhttp.HandlerForTransactional): g's families, then the probe series
+// and check counters of every monitor, built straight from the records
+// without a Registry's per-series checks and sorting. Use it with
+// NewScrapeMetrics.
+func (m *Metrics) Gatherer(g prometheus.Gatherer) prometheus.TransactionalGatherer {
+	return scrapeGatherer{m: m, g: g}
+}
+
+type scrapeGatherer struct {
+	m *Metrics
+	g prometheus.Gatherer
+}
+
+func (s scrapeGatherer) Gather() ([]*dto.MetricFamily, func(), error) {
+	mfs, err := s.g.Gather()
+	own := s.m.families()
+	if len(own) > 0 {
+		mfs = append(mfs, own...)
+		slices.SortStableFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	}
+	return mfs, func() {}, err
+}
+
+// families builds the metric families of every record.
+func (m *Metrics) families() []*dto.MetricFamily {
+	if m == nil {
+		return nil
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	gauge, counter := dto.MetricType_GAUGE, dto.MetricType_COUNTER
+	fam := func(name, help string, t *dto.MetricType, n int) *dto.MetricFamily {
+		return &dto.MetricFamily{Name: proto.String(name), Help: proto.String(help), Type: t, Metric: make([]*dto.Metric, 0, n)}
+	}
+	n := len(m.order)
+	success := fam("probe_success", "Displays whether or not the probe was a success", &gauge, n)
+	duration := fam("probe_duration_seconds", "Returns how long the probe took to complete in seconds", &gauge, n)
+	checks := fam("statussync_monitor_checks_total", "Checks run, by monitor and result (up, degraded, down, unknown).", &counter, n*len(statusNames))
+	gauges := make([]*dto.MetricFamily, len(probeFamilies))
+	for i, f := range probeFamilies {
+		gauges[i] = fam(f.name, f.help, &gauge, 0)
+	}
+	var snap lastResult
+	for _, rec := range m.order {
+		rec.snapshot(&snap)
+		// One allocation each for the records' metrics and values.
+		k := 2 + len(statusNames) + len(snap.points)
+		ms := make([]dto.Metric, k)
+		vs := make([]float64, k)
+		gs := make([]dto.Gauge, k)
+		i := 0
+		put := func(f *dto.MetricFamily, pairs []*dto.LabelPair, v float64, isCounter bool) {
+			vs[i] = v
+			ms[i].Label = pairs
+			if isCounter {
+				ms[i].Counter = &dto.Counter{Value: &vs[i]}
+			} else {
+				gs[i].Value = &vs[i]
+				ms[i].Gauge = &gs[i]
+			}
+			f.Metric = append(f.Metric, &ms[i])
+			i++
+		}
+		if snap.hasSuccess {
+			put(success, rec.pairs, snap.success, false)
+		}
+		if snap.hasResult {
+			put(duration, rec.pairs, snap.duration, false)
+		}
+		for j, c := range snap.checks {
+			put(checks, rec.checkPairs[j], float64(c), true)
+		}
+		for _, p := range snap.points {
+			f := probeFamilies[p.family]
+			pairs := rec.pairs
+			if f.extra != "" {
+				pairs = labelPairs(m.static, rec.labels, f.extra, p.extra)
+			}
+			put(gauges[p.family], pairs, p.value, false)
+		}
+	}
+	var out []*dto.MetricFamily
+	for _, f := range append([]*dto.MetricFamily{success, duration, checks}, gauges...) {
+		if len(f.Metric) > 0 {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ErrUnknownMonitor and ErrNoResult are ProbeCollector's errors.
+var (
+	ErrUnknownMonitor = errors.New("no such monitor")
+	ErrNoResult       = errors.New("monitor has no result yet")
+)
+
+// ProbeCollector returns monitor name's latest result rendered as
+// blackbox_exporter's /probe renders one probe: probe_success,
+// probe_duration_seconds and the kind's probe_* gauges, without the monitor
+// and static labels (only a gauge's own label, such as phase or version).
+// The values are copied at the call, so one scrape sees one result. Register
+// it in a fresh prometheus.Registry per request. It fails with
+// ErrUnknownMonitor or ErrNoResult.
+func (m *Metrics) ProbeCollector(name string) (prometheus.Collector, error) {
+	if m == nil {
+		return nil, ErrUnknownMonitor
+	}
+	m.mu.RLock()
+	rec := m.byName[name]
+	m.mu.RUnlock()
+	if rec == nil {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownMonitor, name)
+	}
+	var snap lastResult
+	rec.snapshot(&snap)
+	if !snap.hasResult {
+		return nil, fmt.Errorf("%w: %q", ErrNoResult, name)
+	}
+	return probeCollector{snap: snap}, nil
+}
+
+// probeCollector renders one record as a blackbox probe.
+type probeCollector struct{ snap lastResult }
+
+func (probeCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (p probeCollector) Collect(ch chan<- prometheus.Metric) {
+	d := blackboxDescs
+	// Blackbox's probe_success is 0 for a failed probe; an unknown result
+	// that never saw a verdict is not a success either.
+	ch <- prometheus.MustNewConstMetric(d.success, prometheus.GaugeValue, p.snap.success)
+	ch <- prometheus.MustNewConstMetric(d.duration, prometheus.GaugeValue, p.snap.duration)
+	for _, pt := range p.snap.points {
+		if probeFamilies[pt.family].extra == "" {
+			ch <- prometheus.MustNewConstMetric(d.families[pt.family], prometheus.GaugeValue, pt.value)
+		} else {
+			ch <- prometheus.MustNewConstMetric(d.families[pt.family], prometheus.GaugeValue, pt.value, pt.extra)
+		}
+	}
+}
+
+// blackboxDescs are the descriptors of a single probe: no monitor label.
+var blackboxDescs = func() descSet {
+	d := descSet{
+		success:  prometheus.NewDesc("probe_success", "Displays whether or not the probe was a success", nil, nil),
+		duration: prometheus.NewDesc("probe_duration_seconds", "Returns how long the probe took to complete in seconds", nil, nil),
+	}
+	for _, f := range probeFamilies {
+		var labels []string
+		if f.extra != "" {
+			labels = []string{f.extra}
+		}
+		d.families = append(d.families, prometheus.NewDesc(f.name, f.help, labels, nil))
+	}
+	return d
+}()
+
+var familyIndex = func() map[string]uint8 {
+	out := make(map[string]uint8, len(probeFamilies))
+	for i, f := range probeFamilies {
+		out[f.name] = uint8(i)
+	}
+	return out
+}()
 
 var familyByName = func() map[string]family {
 	out := make(map[string]family, len(probeFamilies))

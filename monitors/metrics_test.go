@@ -2,13 +2,19 @@ package monitors
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/statussync/statussync/config"
 )
@@ -282,5 +288,170 @@ func TestResolveFallback(t *testing.T) {
 				t.Errorf("ip = %s, want %s", r.ip, tt.want)
 			}
 		})
+	}
+}
+
+// TestMetricsKeptAcrossReload: a reload that keeps a monitor's
+// configuration (same fingerprint) keeps its probe_* series and counters,
+// so alerts on probe_success keep their `for:` timers (issue #15 point 7);
+// a changed monitor starts afresh.
+func TestMetricsKeptAcrossReload(t *testing.T) {
+	kept := config.MonitorSpec{Name: "kept", Kind: "http", Fingerprint: "f1"}
+	changed := config.MonitorSpec{Name: "changed", Kind: "http", Fingerprint: "f1"}
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	m.Init([]config.MonitorSpec{kept, changed})
+	for _, s := range []config.MonitorSpec{kept, changed} {
+		m.observe(s, observed(s, StatusDown, point{family: "probe_http_status_code", value: 503}), time.Second)
+	}
+	changed2 := changed
+	changed2.Fingerprint = "f2"
+	m.Init([]config.MonitorSpec{kept, changed2})
+	want := `
+# HELP probe_success Displays whether or not the probe was a success
+# TYPE probe_success gauge
+probe_success{monitor="kept"} 0
+# HELP probe_http_status_code Response HTTP status code
+# TYPE probe_http_status_code gauge
+probe_http_status_code{monitor="kept"} 503
+# HELP statussync_monitor_checks_total Checks run, by monitor and result (up, degraded, down, unknown).
+# TYPE statussync_monitor_checks_total counter
+statussync_monitor_checks_total{monitor="changed",result="degraded"} 0
+statussync_monitor_checks_total{monitor="changed",result="down"} 0
+statussync_monitor_checks_total{monitor="changed",result="unknown"} 0
+statussync_monitor_checks_total{monitor="changed",result="up"} 0
+statussync_monitor_checks_total{monitor="kept",result="degraded"} 0
+statussync_monitor_checks_total{monitor="kept",result="down"} 1
+statussync_monitor_checks_total{monitor="kept",result="unknown"} 0
+statussync_monitor_checks_total{monitor="kept",result="up"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "probe_success", "probe_http_status_code", "statussync_monitor_checks_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestProbeCollector renders one monitor's last result as blackbox's /probe
+// does: no monitor or static labels.
+func TestProbeCollector(t *testing.T) {
+	a := config.MonitorSpec{Name: "a", Kind: "http", Labels: map[string]string{"team": "web"}}
+	m := NewMetrics(nil)
+	m.Init([]config.MonitorSpec{a})
+	if _, err := m.ProbeCollector("a"); !errors.Is(err, ErrNoResult) {
+		t.Errorf("before a check: err %v, want ErrNoResult", err)
+	}
+	if _, err := m.ProbeCollector("nope"); !errors.Is(err, ErrUnknownMonitor) {
+		t.Errorf("unknown monitor: err %v, want ErrUnknownMonitor", err)
+	}
+	m.observe(a, observed(a, StatusUp,
+		point{family: "probe_http_status_code", value: 200},
+		point{family: "probe_tls_version_info", extra: "TLS 1.3", value: 1}), 250*time.Millisecond)
+	c, err := m.ProbeCollector("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	want := `
+# HELP probe_duration_seconds Returns how long the probe took to complete in seconds
+# TYPE probe_duration_seconds gauge
+probe_duration_seconds 0.25
+# HELP probe_http_status_code Response HTTP status code
+# TYPE probe_http_status_code gauge
+probe_http_status_code 200
+# HELP probe_success Displays whether or not the probe was a success
+# TYPE probe_success gauge
+probe_success 1
+# HELP probe_tls_version_info Returns the TLS version used or NaN when unknown
+# TYPE probe_tls_version_info gauge
+probe_tls_version_info{version="TLS 1.3"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+}
+
+// BenchmarkScrape10k gathers the series of 10,000 http monitors.
+func BenchmarkScrape10k(b *testing.B) {
+	specs := make([]config.MonitorSpec, 10000)
+	for i := range specs {
+		specs[i] = config.MonitorSpec{Name: fmt.Sprintf("m%05d", i), Kind: "http"}
+	}
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	m.Init(specs)
+	var pts []point
+	for _, f := range probeFamilies[:16] {
+		pts = append(pts, point{family: f.name, value: 1})
+	}
+	for _, s := range specs {
+		m.observe(s, observed(s, StatusUp, pts...), time.Millisecond)
+	}
+	b.Run("registry", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := reg.Gather(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	fast := NewScrapeMetrics(prometheus.NewRegistry())
+	fast.Init(specs)
+	for _, s := range specs {
+		fast.observe(s, observed(s, StatusUp, pts...), time.Millisecond)
+	}
+	g := fast.Gatherer(prometheus.NewRegistry())
+	b.Run("scrape", func(b *testing.B) {
+		for b.Loop() {
+			mfs, _, err := g.Gather()
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, mf := range mfs {
+				if _, err := expfmt.MetricFamilyToText(io.Discard, mf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
+
+// TestScrapeGathererMatchesRegistry: the /metrics path (NewScrapeMetrics and
+// Gatherer) exposes exactly what the registered collector does.
+func TestScrapeGathererMatchesRegistry(t *testing.T) {
+	specs := []config.MonitorSpec{
+		{Name: "a", Kind: "http", Labels: map[string]string{"team": "web", "version": "v1"}},
+		{Name: "b", Kind: "dns", Labels: map[string]string{"env": "prod"}},
+		{Name: "c", Kind: "tcp"},
+	}
+	regA, regB := prometheus.NewRegistry(), prometheus.NewRegistry()
+	viaRegistry, viaScrape := NewMetrics(regA), NewScrapeMetrics(regB)
+	for _, m := range []*Metrics{viaRegistry, viaScrape} {
+		m.Init(specs)
+		m.observe(specs[0], observed(specs[0], StatusUp,
+			point{family: "probe_http_status_code", value: 200},
+			point{family: "probe_http_duration_seconds", extra: "connect", value: 0.01},
+			point{family: "probe_tls_version_info", extra: "TLS 1.3", value: 1}), time.Second)
+		m.observe(specs[1], observed(specs[1], StatusDown, point{family: "probe_dns_answer_rrs", value: 0}), time.Second)
+	}
+	want, err := regA.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, done, err := viaScrape.Gatherer(regB).Gather()
+	defer done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := func(mfs []*dto.MetricFamily) string {
+		var b strings.Builder
+		for _, mf := range mfs {
+			slices.SortFunc(mf.Metric, func(x, y *dto.Metric) int { return strings.Compare(x.String(), y.String()) })
+			if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return b.String()
+	}
+	if w, g := text(want), text(got); w != g {
+		t.Errorf("scrape path differs from the registry:\n--- registry\n%s\n--- scrape\n%s", w, g)
 	}
 }

@@ -56,6 +56,9 @@ type App struct {
 
 	leadership     ha.Leadership
 	cloudnsMetrics *monitors.CloudNSMetrics
+	// probeMetrics hold every monitor's last result; /metrics renders
+	// their probe_* series at scrape time (monitors.Metrics.Gatherer).
+	probeMetrics *monitors.Metrics
 
 	// mu guards what reloads (the Run goroutine) and leadership changes
 	// (the election's goroutine) both touch.
@@ -144,10 +147,11 @@ func New(opts Options) (*App, error) {
 	if a.poller, err = a.pollerFor(cfg, nil); err != nil {
 		return nil, err
 	}
+	a.probeMetrics = monitors.NewScrapeMetrics(reg)
 	a.engine = engine.New(engine.Options{
 		Logger:         opts.Logger,
 		Metrics:        metrics,
-		MonitorMetrics: monitors.NewMetrics(reg),
+		MonitorMetrics: a.probeMetrics,
 		Sink:           a.sink,
 	})
 	return a, nil
@@ -415,7 +419,7 @@ func (a *App) reload(ctx context.Context) error {
 
 func (a *App) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{
+	mux.Handle("GET /metrics", promhttp.HandlerForTransactional(a.probeMetrics.Gatherer(a.registry), promhttp.HandlerOpts{
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelError),
 		EnableOpenMetrics: true,
 	}))
