@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/statussync/statussync/internal/apiclient"
 )
 
 // ErrUnsupported is returned (wrapped) when a call needs something the
@@ -73,7 +75,7 @@ func newCapState(reg prometheus.Registerer) (*capState, error) {
 		Name:      "capability",
 		Help:      "What the Cachet API was found to support (1) or not (0), learned from its answers: meta, incident_components, schedule_status_filter.",
 	}, []string{"name"})
-	g, err := registerOrReuse(reg, g)
+	g, err := apiclient.RegisterOrReuse(reg, g)
 	if err != nil {
 		return nil, err
 	}

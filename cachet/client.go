@@ -17,6 +17,8 @@ import (
 	"github.com/go-resty/resty/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
+
+	"github.com/statussync/statussync/internal/apiclient"
 )
 
 // Defaults applied by New to zero-valued Options fields. They are exported
@@ -172,7 +174,7 @@ func New(opts Options) (*Client, error) {
 		SetHeader("Accept", "application/json").
 		SetHeader("User-Agent", orDefault(opts.UserAgent, DefaultUserAgent)).
 		SetResponseBodyLimit(maxResponseBytes).
-		SetLogger(restyLogger{log: logger, redact: c.redact}).
+		SetLogger(apiclient.RestyLogger{Log: logger, Redact: c.redact}).
 		// A redirect would turn a PUT into a GET or send the token to
 		// another origin; surface it as an error instead.
 		SetRedirectPolicy(resty.RedirectPolicyFunc(func(*http.Request, []*http.Request) error {
@@ -304,7 +306,7 @@ func (c *Client) do(ctx context.Context, req apiRequest) ([]byte, error) {
 		}
 		c.log.Warn("retrying cachet request",
 			"operation", req.op.name, "attempt", attempt+1, "wait", wait, "status", status, "err", failure)
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := apiclient.Sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("%w (retry abandoned: %w)", failure, err)
 		}
 	}
@@ -343,7 +345,7 @@ func (c *Client) wait(ctx context.Context) error {
 	until := c.pauseUntil
 	c.pauseMu.Unlock()
 	if d := time.Until(until); d > 0 {
-		if err := sleepCtx(ctx, d); err != nil {
+		if err := apiclient.Sleep(ctx, d); err != nil {
 			return err
 		}
 	}
@@ -409,30 +411,28 @@ func (c *Client) list(ctx context.Context, op operation, path string, query url.
 		q[k] = v
 	}
 	q.Set("per_page", strconv.Itoa(pageSize))
-	page := 1
-	for range maxPages {
+	err := apiclient.Pages(maxPages, func(page int) (int, error) {
 		q.Set("page", strconv.Itoa(page))
 		body, err := c.do(ctx, apiRequest{op: op, method: http.MethodGet, path: path, query: q})
 		if err != nil {
-			return err
+			return 0, err
 		}
 		doc, err := decodeDocument(body)
 		if err != nil {
-			return fmt.Errorf("cachet: %s: page %d: %w", op.name, page, err)
+			return 0, fmt.Errorf("cachet: %s: page %d: %w", op.name, page, err)
 		}
 		if err := each(doc); err != nil {
-			return fmt.Errorf("cachet: %s: page %d: %w", op.name, page, err)
+			return 0, fmt.Errorf("cachet: %s: page %d: %w", op.name, page, err)
 		}
 		if !doc.HasNext || len(doc.Data) == 0 {
-			return nil
+			return 0, nil
 		}
-		if doc.NextPage > page {
-			page = doc.NextPage
-		} else {
-			page++
-		}
+		return max(doc.NextPage, page+1), nil
+	})
+	if errors.Is(err, apiclient.ErrTooManyPages) {
+		return fmt.Errorf("cachet: %s: %w", op.name, err)
 	}
-	return fmt.Errorf("cachet: %s: more than %d pages", op.name, maxPages)
+	return err
 }
 
 // collect is the one list operation: it follows every page of path and
@@ -463,23 +463,4 @@ func collect[T any](ctx context.Context, c *Client, op operation, path string, q
 // ignoreIncluded adapts a decoder that needs no included resources.
 func ignoreIncluded[T any](decode func(resource) (T, error)) func(resource, map[resourceKey]resource) (T, error) {
 	return func(r resource, _ map[resourceKey]resource) (T, error) { return decode(r) }
-}
-
-// restyLogger forwards resty's own diagnostics to slog at debug level.
-// resty is never put in debug mode, so these records carry no headers.
-type restyLogger struct {
-	log    *slog.Logger
-	redact func(string) string
-}
-
-func (l restyLogger) Errorf(format string, v ...any) {
-	l.log.Debug("resty error", "detail", l.redact(fmt.Sprintf(format, v...)))
-}
-
-func (l restyLogger) Warnf(format string, v ...any) {
-	l.log.Debug("resty warning", "detail", l.redact(fmt.Sprintf(format, v...)))
-}
-
-func (l restyLogger) Debugf(format string, v ...any) {
-	l.log.Debug("resty debug", "detail", l.redact(fmt.Sprintf(format, v...)))
 }

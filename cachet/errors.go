@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/statussync/statussync/internal/apiclient"
 )
 
 // maxMessageLen bounds how much of a server-provided message reaches an
@@ -130,7 +132,7 @@ func newAPIError(op operation, method, path string, status int, header http.Head
 	}
 	e.Message = truncate(redact(strings.Join(strings.Fields(e.Message), " ")), maxMessageLen)
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		e.RetryAfter, _ = parseRetryAfter(header.Get("Retry-After"), time.Now())
+		e.RetryAfter, _ = apiclient.ParseRetryAfter(header.Get("Retry-After"), time.Now())
 	}
 	return e
 }

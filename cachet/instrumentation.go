@@ -1,12 +1,12 @@
 package cachet
 
 import (
-	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/statussync/statussync/internal/apiclient"
 )
 
 const namespace = "statussync"
@@ -41,29 +41,13 @@ func newInstrumentation(reg prometheus.Registerer) (*instrumentation, error) {
 	}, []string{"operation"})
 
 	var err error
-	if requests, err = registerOrReuse(reg, requests); err != nil {
+	if requests, err = apiclient.RegisterOrReuse(reg, requests); err != nil {
 		return nil, err
 	}
-	if duration, err = registerOrReuse(reg, duration); err != nil {
+	if duration, err = apiclient.RegisterOrReuse(reg, duration); err != nil {
 		return nil, err
 	}
 	return &instrumentation{requests: requests, duration: duration}, nil
-}
-
-// registerOrReuse registers c, or returns the equal collector registered
-// before (by a previous client built with the same registry).
-func registerOrReuse[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, fmt.Errorf("register cachet metrics: %w", err)
 }
 
 // observe records one attempt. status 0 means no response arrived.

@@ -96,7 +96,7 @@ func TestMetricsRegistration(t *testing.T) {
 			Name: "statussync_cachet_requests_total", Help: "other",
 		}, []string{"other"}))
 		_, err := New(Options{BaseURL: "http://127.0.0.1/api", Registerer: reg})
-		if err == nil || !strings.Contains(err.Error(), "register cachet metrics") {
+		if err == nil || !strings.Contains(err.Error(), "cachet: register metrics") {
 			t.Fatalf("err = %v", err)
 		}
 	})

@@ -3,13 +3,12 @@ package cachet
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/statussync/statussync/internal/apiclient"
 )
 
 // operation describes one client operation: its constant name (the
@@ -103,56 +102,12 @@ func notSent(err error) bool {
 }
 
 // backoff returns how long to wait before retry number attempt (1 for the
-// first retry): "full jitter", a uniformly random duration in
-// [0, min(max, min·2^(attempt-1))], never below min/2 so that retries are
-// not fired back to back. A Retry-After from the server wins when it is
-// longer, capped at max.
+// first retry): the shared exponential backoff with jitter between
+// waitMin and waitMax. A Retry-After from the server wins, capped at
+// waitMax (a 429 additionally pauses the whole client for all of it).
 func backoff(attempt int, waitMin, waitMax, retryAfter time.Duration) time.Duration {
 	if retryAfter > 0 {
 		return min(retryAfter, waitMax)
 	}
-	ceiling := waitMin
-	for i := 1; i < attempt && ceiling < waitMax; i++ {
-		ceiling *= 2
-	}
-	ceiling = min(ceiling, waitMax)
-	floor := waitMin / 2
-	if ceiling <= floor {
-		return ceiling
-	}
-	return floor + rand.N(ceiling-floor+1)
-}
-
-// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date
-// (RFC 9110 §10.2.3). It reports false for an absent or malformed value.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
-}
-
-// sleepCtx waits for d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return apiclient.Backoff(attempt-1, waitMin, waitMax)
 }

@@ -2,12 +2,10 @@ package cachet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"syscall"
@@ -75,11 +73,11 @@ func TestBackoff(t *testing.T) {
 		retryAfter time.Duration
 		min, max   time.Duration
 	}{
-		{1, 0, lo / 2, lo},
-		{2, 0, lo / 2, 2 * lo},
-		{3, 0, lo / 2, 4 * lo},
-		{10, 0, lo / 2, hi},
-		{40, 0, lo / 2, hi},
+		{1, 0, lo, lo * 3 / 2},
+		{2, 0, 2 * lo, 3 * lo},
+		{3, 0, 4 * lo, 6 * lo},
+		{10, 0, hi, hi},
+		{40, 0, hi, hi},
 		{1, 300 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond},
 		{1, time.Minute, hi, hi},
 	}
@@ -97,42 +95,5 @@ func TestBackoff(t *testing.T) {
 				t.Errorf("backoff has no jitter: %d distinct values", len(seen))
 			}
 		})
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in     string
-		want   time.Duration
-		wantOK bool
-	}{
-		{"", 0, false},
-		{"7", 7 * time.Second, true},
-		{" 0 ", 0, true},
-		{"-3", 0, false},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
-		{"soon", 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, ok := parseRetryAfter(tt.in, now)
-			if got != tt.want || ok != tt.wantOK {
-				t.Errorf("got %s, %v; want %s, %v", got, ok, tt.want, tt.wantOK)
-			}
-		})
-	}
-}
-
-func TestSleepCtx(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	start := time.Now()
-	if err := sleepCtx(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v", err)
-	}
-	if time.Since(start) > time.Second {
-		t.Error("sleepCtx ignored cancellation")
 	}
 }

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
+
+	"github.com/statussync/statussync/internal/apiclient"
 )
 
 // maxBodyBytes bounds a response body; a full page of 100 checks is well
@@ -60,7 +61,7 @@ func New(opts Options) (*Client, error) {
 		SetRedirectPolicy(resty.RedirectPolicyFunc(func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		})).
-		SetLogger(restyLogger{logger: logger, secret: s.password})
+		SetLogger(apiclient.RestyLogger{Log: logger, Redact: func(msg string) string { return redact(msg, s.password) }})
 	if s.tlsConfig != nil {
 		hc.SetTLSClientConfig(s.tlsConfig)
 	}
@@ -196,40 +197,9 @@ func (c *Client) classify(ctx context.Context, op string, status int, body []byt
 	return nil
 }
 
-// backoff returns the wait before retry number attempt+1: exponential from
-// minWait, plus up to half again as jitter so that several clients do not
-// retry in lockstep, capped at maxWait. It never goes below minWait, which
-// keeps a retry after a per-second rate-limit block in a later second.
+// backoff returns the wait before retry number attempt+1: the shared
+// exponential backoff, never below minWait, which keeps a retry after a
+// per-second rate-limit block in a later second.
 func backoff(minWait, maxWait time.Duration, attempt int) time.Duration {
-	d := minWait
-	for range attempt {
-		if d >= maxWait/2 {
-			d = maxWait
-			break
-		}
-		d *= 2
-	}
-	if d > 0 {
-		d += rand.N(d/2 + 1)
-	}
-	return min(d, maxWait)
-}
-
-// restyLogger routes resty's own messages into slog, with the password
-// scrubbed in case a message ever quotes a request.
-type restyLogger struct {
-	logger *slog.Logger
-	secret string
-}
-
-func (r restyLogger) Errorf(format string, v ...any) {
-	r.logger.Warn("resty message", "detail", redact(fmt.Sprintf(format, v...), r.secret))
-}
-
-func (r restyLogger) Warnf(format string, v ...any) {
-	r.logger.Warn("resty message", "detail", redact(fmt.Sprintf(format, v...), r.secret))
-}
-
-func (r restyLogger) Debugf(format string, v ...any) {
-	r.logger.Debug("resty message", "detail", redact(fmt.Sprintf(format, v...), r.secret))
+	return apiclient.Backoff(attempt, minWait, maxWait)
 }

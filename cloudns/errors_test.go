@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestKindFromDescription(t *testing.T) {
@@ -144,29 +143,5 @@ func TestScrub(t *testing.T) {
 	}
 	if got := redact("echo s3cret back", "s3cret"); got != "echo <redacted> back" {
 		t.Errorf("redact = %q", got)
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	tests := []struct {
-		attempt  int
-		min, max time.Duration
-		lo, hi   time.Duration
-	}{
-		{0, time.Second, 10 * time.Second, time.Second, 1500 * time.Millisecond},
-		{1, time.Second, 10 * time.Second, 2 * time.Second, 3 * time.Second},
-		{2, time.Second, 10 * time.Second, 4 * time.Second, 6 * time.Second},
-		{3, time.Second, 10 * time.Second, 8 * time.Second, 10 * time.Second},
-		{40, time.Second, 10 * time.Second, 10 * time.Second, 10 * time.Second},
-		{0, 0, 0, 0, 0},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("attempt %d min %s", tt.attempt, tt.min), func(t *testing.T) {
-			for range 50 {
-				if got := backoff(tt.min, tt.max, tt.attempt); got < tt.lo || got > tt.hi {
-					t.Fatalf("backoff = %s, want within [%s, %s]", got, tt.lo, tt.hi)
-				}
-			}
-		})
 	}
 }

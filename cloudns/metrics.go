@@ -1,11 +1,11 @@
 package cloudns
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/statussync/statussync/internal/apiclient"
 )
 
 const (
@@ -51,10 +51,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"operation"}),
 	}
 	var err error
-	if m.requests, err = register(reg, m.requests); err != nil {
+	if m.requests, err = apiclient.RegisterOrReuse(reg, m.requests); err != nil {
 		return nil, err
 	}
-	if m.duration, err = register(reg, m.duration); err != nil {
+	if m.duration, err = apiclient.RegisterOrReuse(reg, m.duration); err != nil {
 		return nil, err
 	}
 	// Pre-create every series so that rate() and absent-based alerts work
@@ -76,23 +76,4 @@ func (m *metrics) observe(op string, err error, d time.Duration) {
 	}
 	m.requests.WithLabelValues(op, result).Inc()
 	m.duration.WithLabelValues(op).Observe(d.Seconds())
-}
-
-// register registers c, or returns the collector an earlier Client (before a
-// config reload) registered under the same descriptor.
-func register[T prometheus.Collector](reg prometheus.Registerer, c T) (T, error) {
-	if reg == nil {
-		return c, nil
-	}
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(T); ok {
-			return existing, nil
-		}
-	}
-	return c, fmt.Errorf("register metrics: %w", err)
 }

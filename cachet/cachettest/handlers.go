@@ -45,20 +45,20 @@ func (s *Server) routes() []route {
 		{[]string{"ping"}, map[string]handlerFunc{"GET": handlePing}},
 		{[]string{"version"}, map[string]handlerFunc{"GET": handleVersion}},
 		{[]string{"status"}, map[string]handlerFunc{"GET": handleStatus}},
-		{[]string{"components"}, map[string]handlerFunc{"GET": listComponents, "POST": createComponent}},
-		{[]string{"components", ":id"}, map[string]handlerFunc{"GET": showComponent, "PUT": updateComponent, "PATCH": updateComponent, "DELETE": deleteComponent}},
-		{[]string{"component-groups"}, map[string]handlerFunc{"GET": listGroups, "POST": createGroup}},
-		{[]string{"component-groups", ":id"}, map[string]handlerFunc{"GET": showGroup, "PUT": updateGroup, "PATCH": updateGroup, "DELETE": deleteGroup}},
-		{[]string{"incidents"}, map[string]handlerFunc{"GET": listIncidents, "POST": createIncident}},
-		{[]string{"incidents", ":id"}, map[string]handlerFunc{"GET": showIncident, "PUT": updateIncident, "PATCH": updateIncident, "DELETE": deleteIncident}},
-		{[]string{"incidents", ":id", "updates"}, map[string]handlerFunc{"GET": listUpdates, "POST": createUpdate}},
-		{[]string{"incidents", ":id", "updates", ":uid"}, map[string]handlerFunc{"GET": showUpdate, "PUT": editUpdate, "PATCH": editUpdate, "DELETE": deleteUpdate}},
-		{[]string{"metrics"}, map[string]handlerFunc{"GET": listMetrics, "POST": createMetric}},
-		{[]string{"metrics", ":id"}, map[string]handlerFunc{"GET": showMetric, "PUT": updateMetric, "PATCH": updateMetric, "DELETE": deleteMetric}},
-		{[]string{"metrics", ":id", "points"}, map[string]handlerFunc{"GET": listPoints, "POST": createPoint}},
-		{[]string{"metrics", ":id", "points", ":pid"}, map[string]handlerFunc{"GET": showPoint, "DELETE": deletePoint}},
-		{[]string{"schedules"}, map[string]handlerFunc{"GET": listSchedules, "POST": notImplemented}},
-		{[]string{"schedules", ":id"}, map[string]handlerFunc{"GET": showSchedule, "PUT": notImplemented, "PATCH": notImplemented, "DELETE": notImplemented}},
+		{[]string{"components"}, map[string]handlerFunc{"GET": components.list, "POST": createComponent}},
+		{[]string{"components", ":id"}, map[string]handlerFunc{"GET": components.show, "PUT": updateComponent, "PATCH": updateComponent, "DELETE": deleteComponent}},
+		{[]string{"component-groups"}, map[string]handlerFunc{"GET": groups.list, "POST": createGroup}},
+		{[]string{"component-groups", ":id"}, map[string]handlerFunc{"GET": groups.show, "PUT": updateGroup, "PATCH": updateGroup, "DELETE": deleteGroup}},
+		{[]string{"incidents"}, map[string]handlerFunc{"GET": incidents.list, "POST": createIncident}},
+		{[]string{"incidents", ":id"}, map[string]handlerFunc{"GET": incidents.show, "PUT": updateIncident, "PATCH": updateIncident, "DELETE": deleteIncident}},
+		{[]string{"incidents", ":id", "updates"}, map[string]handlerFunc{"GET": incidentUpdates.list, "POST": createUpdate}},
+		{[]string{"incidents", ":id", "updates", ":uid"}, map[string]handlerFunc{"GET": incidentUpdates.show, "PUT": editUpdate, "PATCH": editUpdate, "DELETE": deleteUpdate}},
+		{[]string{"metrics"}, map[string]handlerFunc{"GET": metrics.list, "POST": createMetric}},
+		{[]string{"metrics", ":id"}, map[string]handlerFunc{"GET": metrics.show, "PUT": updateMetric, "PATCH": updateMetric, "DELETE": deleteMetric}},
+		{[]string{"metrics", ":id", "points"}, map[string]handlerFunc{"GET": metricPoints.list, "POST": createPoint}},
+		{[]string{"metrics", ":id", "points", ":pid"}, map[string]handlerFunc{"GET": metricPoints.show, "DELETE": deletePoint}},
+		{[]string{"schedules"}, map[string]handlerFunc{"GET": schedules.list, "POST": notImplemented}},
+		{[]string{"schedules", ":id"}, map[string]handlerFunc{"GET": schedules.show, "PUT": notImplemented, "PATCH": notImplemented, "DELETE": notImplemented}},
 	}
 }
 
@@ -249,6 +249,141 @@ func writeServerError(w http.ResponseWriter, json bool) {
 // serverError answers a 500 the way the request would see it.
 func (c *call) serverError() { writeServerError(c.w, c.s.feat.forceJSON || wantsJSON(c.r)) }
 
+// collection is what the generic list and show handlers know of one
+// top-level resource, so that a new resource is a table, its filters,
+// sorts and renderer.
+type collection[T any] struct {
+	model   string // for 404 messages: "Component"
+	table   func(*state) map[int]*T
+	query   func(features) allowed
+	visible func(*call, *T) bool            // who may see it; nil: everyone
+	refuse  func(*call, listQuery) bool     // answers and reports true to stop a listing
+	keep    func(*call, listQuery, *T) bool // the list filters; nil: all
+	sorts   map[string]func(a, b *T) int
+	defSort []string
+	id      func(*T) int
+	render  func(*call, *docBuilder, *T, listQuery) res
+}
+
+func (col collection[T]) list(c *call) {
+	lq, ok := c.query(col.query(c.s.feat), true)
+	if !ok || col.refuse != nil && col.refuse(c, lq) {
+		return
+	}
+	var items []*T
+	for _, x := range sortedValues(col.table(&c.s.st)) {
+		if (col.visible == nil || col.visible(c, x)) && (col.keep == nil || col.keep(c, lq, x)) {
+			items = append(items, x)
+		}
+	}
+	sortBy(items, lq.sorts, col.defSort, col.sorts, col.id)
+	writeList(c, items, func(d *docBuilder, x *T) res { return col.render(c, d, x, lq) })
+}
+
+// show binds the id like route-model binding: unknown or invisible is a
+// 404 before the query is looked at.
+func (col collection[T]) show(c *call) {
+	x, ok := param(c, 0, col.table(&c.s.st), col.model)
+	if !ok {
+		return
+	}
+	if col.visible != nil && !col.visible(c, x) {
+		c.notFound(col.model, c.params[0])
+		return
+	}
+	lq, ok := c.query(col.query(c.s.feat), false)
+	if !ok {
+		return
+	}
+	writeOne(c, http.StatusOK, func(d *docBuilder) res { return col.render(c, d, x, lq) })
+}
+
+// bindParent binds {parent} (route parameter 0) of a nested route: an
+// unknown id, or for reads one the caller cannot see, is a 404.
+func (col collection[T]) bindParent(c *call, read bool) (*T, bool) {
+	x, ok := param(c, 0, col.table(&c.s.st), col.model)
+	if !ok {
+		return nil, false
+	}
+	if read && col.visible != nil && !col.visible(c, x) {
+		c.notFound(col.model, c.params[0])
+		return nil, false
+	}
+	return x, true
+}
+
+// nested is a resource under a parent (/incidents/{id}/updates,
+// /metrics/{id}/points), with scoped binding: a child of another parent
+// is a 404.
+type nested[P, T any] struct {
+	parent        collection[P]
+	model         string
+	table         func(*state) map[int]*T
+	parentOf      func(*T) int
+	query         allowed
+	keep          func(listQuery, *T) bool
+	sorts         map[string]func(a, b *T) int
+	id            func(*T) int
+	render        func(*call, *T) res
+	parentInclude string // the include that embeds the parent
+}
+
+// bind binds the child (route parameter 1) scoped to parent.
+func (n nested[P, T]) bind(c *call, parent *P) (*T, bool) {
+	x, ok := param(c, 1, n.table(&c.s.st), n.model)
+	if !ok {
+		return nil, false
+	}
+	if n.parentOf(x) != n.parent.id(parent) {
+		c.notFound(n.model, c.params[1])
+		return nil, false
+	}
+	return x, true
+}
+
+func (n nested[P, T]) list(c *call) {
+	parent, ok := n.parent.bindParent(c, true)
+	if !ok {
+		return
+	}
+	lq, ok := c.query(n.query, true)
+	if !ok {
+		return
+	}
+	pid := n.parent.id(parent)
+	var items []*T
+	for _, x := range sortedValues(n.table(&c.s.st)) {
+		if n.parentOf(x) == pid && (n.keep == nil || n.keep(lq, x)) {
+			items = append(items, x)
+		}
+	}
+	sortBy(items, lq.sorts, nil, n.sorts, n.id)
+	writeList(c, items, func(d *docBuilder, x *T) res {
+		r := n.render(c, x)
+		if lq.includes[n.parentInclude] {
+			pr := n.parent.render(c, d, parent, listQuery{})
+			r.rels = map[string]rel{n.parentInclude: {one: &resKey{pr.typ, pid}}}
+			d.include(pr)
+		}
+		return r
+	})
+}
+
+func (n nested[P, T]) show(c *call) {
+	parent, ok := n.parent.bindParent(c, true)
+	if !ok {
+		return
+	}
+	x, ok := n.bind(c, parent)
+	if !ok {
+		return
+	}
+	if _, ok := c.query(n.query, false); !ok {
+		return
+	}
+	writeOne(c, http.StatusOK, func(*docBuilder) res { return n.render(c, x) })
+}
+
 // page slices items and writes the list document.
 func writeList[T any](c *call, items []T, render func(*docBuilder, T) res) {
 	lo, hi, links, meta := paginate(c.r, len(items), c.s.feat.perPageUnbounded)
@@ -409,53 +544,37 @@ func metaOut(m map[string]any) map[string]any {
 	return m
 }
 
-func listComponents(c *call) {
-	lq, ok := c.query(c.s.feat.componentQuery, true)
-	if !ok {
-		return
-	}
-	enabled, filterEnabled := true, c.s.feat.enabledDefault
-	if v, ok := lq.filters["enabled"]; ok {
-		enabled, filterEnabled = v == "true" || v == "1", true
-	}
-	var items []*Component
-	for _, comp := range sortedValues(c.s.st.components) {
-		if !c.componentVisible(comp) || filterEnabled && comp.Enabled != enabled {
-			continue
+// components is the component collection (reference §3.2).
+var components = collection[Component]{
+	model:   "Component",
+	table:   func(st *state) map[int]*Component { return st.components },
+	query:   func(f features) allowed { return f.componentQuery },
+	visible: (*call).componentVisible,
+	keep: func(c *call, lq listQuery, comp *Component) bool {
+		enabled, filterEnabled := true, c.s.feat.enabledDefault
+		if v, ok := lq.filters["enabled"]; ok {
+			enabled, filterEnabled = v == "true" || v == "1", true
+		}
+		if filterEnabled && comp.Enabled != enabled {
+			return false
 		}
 		if v, ok := lq.filters["name"]; ok && !partial(comp.Name, v) {
-			continue
+			return false
 		}
 		if v, ok := lq.filters["status"]; ok && !slices.Contains(exactInts(v), comp.Status) {
-			continue
+			return false
 		}
-		if len(lq.meta) > 0 && !metaMatches(comp.Meta, lq.meta) {
-			continue
-		}
-		items = append(items, comp)
-	}
-	sortBy(items, lq.sorts, nil, map[string]func(a, b *Component) int{
+		return len(lq.meta) == 0 || metaMatches(comp.Meta, lq.meta)
+	},
+	sorts: map[string]func(a, b *Component) int{
 		"name":  func(a, b *Component) int { return strings.Compare(a.Name, b.Name) },
 		"order": func(a, b *Component) int { return a.Order - b.Order },
 		"id":    func(a, b *Component) int { return a.ID - b.ID },
-	}, func(x *Component) int { return x.ID })
-	writeList(c, items, func(d *docBuilder, comp *Component) res { return c.renderComponent(d, comp, lq, nil) })
-}
-
-func showComponent(c *call) {
-	comp, ok := param(c, 0, c.s.st.components, "Component")
-	if !ok {
-		return
-	}
-	if !c.componentVisible(comp) {
-		c.notFound("Component", c.params[0])
-		return
-	}
-	lq, ok := c.query(c.s.feat.componentQuery, false)
-	if !ok {
-		return
-	}
-	writeOne(c, http.StatusOK, func(d *docBuilder) res { return c.renderComponent(d, comp, lq, nil) })
+	},
+	id: func(x *Component) int { return x.ID },
+	render: func(c *call, d *docBuilder, comp *Component, lq listQuery) res {
+		return c.renderComponent(d, comp, lq, nil)
+	},
 }
 
 func (c *call) validateComponent(v *validator, create bool) {
@@ -604,39 +723,21 @@ func (c *call) renderGroup(d *docBuilder, g *ComponentGroup, lq listQuery) res {
 	return r
 }
 
-func listGroups(c *call) {
-	lq, ok := c.query(c.s.feat.groupQuery, true)
-	if !ok {
-		return
-	}
-	var items []*ComponentGroup
-	for _, g := range sortedValues(c.s.st.groups) {
-		if !c.groupVisible(g) || len(lq.meta) > 0 && !metaMatches(g.Meta, lq.meta) {
-			continue
-		}
-		items = append(items, g)
-	}
-	sortBy(items, lq.sorts, nil, map[string]func(a, b *ComponentGroup) int{
+// groups is the component group collection (reference §3.3).
+var groups = collection[ComponentGroup]{
+	model:   "ComponentGroup",
+	table:   func(st *state) map[int]*ComponentGroup { return st.groups },
+	query:   func(f features) allowed { return f.groupQuery },
+	visible: (*call).groupVisible,
+	keep: func(_ *call, lq listQuery, g *ComponentGroup) bool {
+		return len(lq.meta) == 0 || metaMatches(g.Meta, lq.meta)
+	},
+	sorts: map[string]func(a, b *ComponentGroup) int{
 		"name": func(a, b *ComponentGroup) int { return strings.Compare(a.Name, b.Name) },
 		"id":   func(a, b *ComponentGroup) int { return a.ID - b.ID },
-	}, func(x *ComponentGroup) int { return x.ID })
-	writeList(c, items, func(d *docBuilder, g *ComponentGroup) res { return c.renderGroup(d, g, lq) })
-}
-
-func showGroup(c *call) {
-	g, ok := param(c, 0, c.s.st.groups, "ComponentGroup")
-	if !ok {
-		return
-	}
-	if !c.groupVisible(g) {
-		c.notFound("ComponentGroup", c.params[0])
-		return
-	}
-	lq, ok := c.query(c.s.feat.groupQuery, false)
-	if !ok {
-		return
-	}
-	writeOne(c, http.StatusOK, func(d *docBuilder) res { return c.renderGroup(d, g, lq) })
+	},
+	id:     func(x *ComponentGroup) int { return x.ID },
+	render: (*call).renderGroup,
 }
 
 func (c *call) validateGroup(v *validator, in input, create bool) {
@@ -841,53 +942,40 @@ func (c *call) renderIncident(d *docBuilder, in *Incident, lq listQuery, notific
 	return r
 }
 
-func listIncidents(c *call) {
-	lq, ok := c.query(c.s.feat.incidentQuery, true)
-	if !ok {
-		return
-	}
-	loc := c.s.cfg.Location
-	var items []*Incident
-	for _, in := range sortedValues(c.s.st.incidents) {
-		if !c.incidentVisible(in) {
-			continue
-		}
+// incidents is the incident collection (reference §3.4). The default
+// order is newest first; equal created_at, newest id first, as the
+// database would most likely return them.
+var incidents = collection[Incident]{
+	model:   "Incident",
+	table:   func(st *state) map[int]*Incident { return st.incidents },
+	query:   func(f features) allowed { return f.incidentQuery },
+	visible: (*call).incidentVisible,
+	keep: func(c *call, lq listQuery, in *Incident) bool {
+		loc := c.s.cfg.Location
 		if v, ok := lq.filters["name"]; ok && !partial(in.Name, v) {
-			continue
+			return false
 		}
 		// Filters compare the status column, which older cores do not sync
 		// with the newest update.
 		if v, ok := lq.filters["status"]; ok && !slices.Contains(exactInts(v), in.Status) {
-			continue
+			return false
 		}
 		if v, ok := lq.filters["occurred_at"]; ok && (in.OccurredAt == nil || !partial(in.OccurredAt.In(loc).Format(time.DateTime), v)) {
-			continue
+			return false
 		}
-		if !occursMatch(in.OccurredAt, lq.filters, loc) {
-			continue
-		}
-		if len(lq.meta) > 0 && !metaMatches(in.Meta, lq.meta) {
-			continue
-		}
-		items = append(items, in)
-	}
-	sortBy(items, lq.sorts, []string{"-created_at"}, map[string]func(a, b *Incident) int{
+		return occursMatch(in.OccurredAt, lq.filters, loc) && (len(lq.meta) == 0 || metaMatches(in.Meta, lq.meta))
+	},
+	sorts: map[string]func(a, b *Incident) int{
 		"name":       func(a, b *Incident) int { return strings.Compare(a.Name, b.Name) },
 		"status":     func(a, b *Incident) int { return a.Status - b.Status },
 		"id":         func(a, b *Incident) int { return a.ID - b.ID },
 		"created_at": func(a, b *Incident) int { return a.CreatedAt.Compare(b.CreatedAt) },
-	}, func(x *Incident) int { return x.ID })
-	if len(lq.sorts) == 0 {
-		// Equal created_at: newest id first, as the database would most
-		// likely return them.
-		slices.SortStableFunc(items, func(a, b *Incident) int {
-			if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-				return c
-			}
-			return b.ID - a.ID
-		})
-	}
-	writeList(c, items, func(d *docBuilder, in *Incident) res { return c.renderIncident(d, in, lq, false) })
+	},
+	defSort: []string{"-created_at", "-id"},
+	id:      func(x *Incident) int { return x.ID },
+	render: func(c *call, d *docBuilder, in *Incident, lq listQuery) res {
+		return c.renderIncident(d, in, lq, false)
+	},
 }
 
 // occursMatch applies occurs_after, occurs_before and occurs_on to
@@ -919,22 +1007,6 @@ func occursMatch(occurred *time.Time, filters map[string]string, loc *time.Locat
 		}
 	}
 	return true
-}
-
-func showIncident(c *call) {
-	in, ok := param(c, 0, c.s.st.incidents, "Incident")
-	if !ok {
-		return
-	}
-	if !c.incidentVisible(in) {
-		c.notFound("Incident", c.params[0])
-		return
-	}
-	lq, ok := c.query(c.s.feat.incidentQuery, false)
-	if !ok {
-		return
-	}
-	writeOne(c, http.StatusOK, func(d *docBuilder) res { return c.renderIncident(d, in, lq, false) })
 }
 
 func (c *call) validateIncident(v *validator, in input, create bool) {
@@ -1171,84 +1243,29 @@ func (c *call) renderUpdate(u *IncidentUpdate) res {
 	return res{typ: "updates", id: u.ID, attrs: a}
 }
 
-// parentIncident binds {incident} for the nested routes. For reads the
-// incident must also be visible to the caller.
-func (c *call) parentIncident(read bool) (*Incident, bool) {
-	in, ok := param(c, 0, c.s.st.incidents, "Incident")
-	if !ok {
-		return nil, false
-	}
-	if read && !c.incidentVisible(in) {
-		c.notFound("Incident", c.params[0])
-		return nil, false
-	}
-	return in, true
-}
-
-// scopedUpdate binds {update} scoped to the incident: another incident's
-// update is a 404.
-func (c *call) scopedUpdate(in *Incident) (*IncidentUpdate, bool) {
-	u, ok := param(c, 1, c.s.st.updates, "Update")
-	if !ok {
-		return nil, false
-	}
-	if u.IncidentID != in.ID {
-		c.notFound("Update", c.params[1])
-		return nil, false
-	}
-	return u, true
-}
-
-func listUpdates(c *call) {
-	in, ok := c.parentIncident(true)
-	if !ok {
-		return
-	}
-	lq, ok := c.query(updateQuery, true)
-	if !ok {
-		return
-	}
-	var items []*IncidentUpdate
-	for _, u := range sortedValues(c.s.st.updates) {
-		if u.IncidentID != in.ID {
-			continue
-		}
-		if v, ok := lq.filters["status"]; ok && !slices.Contains(exactInts(v), u.Status) {
-			continue
-		}
-		items = append(items, u)
-	}
-	sortBy(items, lq.sorts, nil, map[string]func(a, b *IncidentUpdate) int{
+// incidentUpdates are the updates nested under an incident (reference
+// §3.5).
+var incidentUpdates = nested[Incident, IncidentUpdate]{
+	parent:   incidents,
+	model:    "Update",
+	table:    func(st *state) map[int]*IncidentUpdate { return st.updates },
+	parentOf: func(u *IncidentUpdate) int { return u.IncidentID },
+	query:    updateQuery,
+	keep: func(lq listQuery, u *IncidentUpdate) bool {
+		v, ok := lq.filters["status"]
+		return !ok || slices.Contains(exactInts(v), u.Status)
+	},
+	sorts: map[string]func(a, b *IncidentUpdate) int{
 		"status":     func(a, b *IncidentUpdate) int { return a.Status - b.Status },
 		"created_at": func(a, b *IncidentUpdate) int { return a.CreatedAt.Compare(b.CreatedAt) },
-	}, func(x *IncidentUpdate) int { return x.ID })
-	writeList(c, items, func(d *docBuilder, u *IncidentUpdate) res {
-		r := c.renderUpdate(u)
-		if lq.includes["incident"] {
-			r.rels = map[string]rel{"incident": {one: &resKey{"incidents", in.ID}}}
-			d.include(c.renderIncident(d, in, listQuery{}, false))
-		}
-		return r
-	})
-}
-
-func showUpdate(c *call) {
-	in, ok := c.parentIncident(true)
-	if !ok {
-		return
-	}
-	u, ok := c.scopedUpdate(in)
-	if !ok {
-		return
-	}
-	if _, ok := c.query(updateQuery, false); !ok {
-		return
-	}
-	writeOne(c, http.StatusOK, func(*docBuilder) res { return c.renderUpdate(u) })
+	},
+	id:            func(x *IncidentUpdate) int { return x.ID },
+	render:        (*call).renderUpdate,
+	parentInclude: "incident",
 }
 
 func createUpdate(c *call) {
-	in, ok := c.parentIncident(false)
+	in, ok := incidents.bindParent(c, false)
 	if !ok {
 		return
 	}
@@ -1270,11 +1287,11 @@ func createUpdate(c *call) {
 }
 
 func editUpdate(c *call) {
-	in, ok := c.parentIncident(false)
+	in, ok := incidents.bindParent(c, false)
 	if !ok {
 		return
 	}
-	u, ok := c.scopedUpdate(in)
+	u, ok := incidentUpdates.bind(c, in)
 	if !ok {
 		return
 	}
@@ -1297,11 +1314,11 @@ func editUpdate(c *call) {
 }
 
 func deleteUpdate(c *call) {
-	in, ok := c.parentIncident(false)
+	in, ok := incidents.bindParent(c, false)
 	if !ok {
 		return
 	}
-	u, ok := c.scopedUpdate(in)
+	u, ok := incidentUpdates.bind(c, in)
 	if !ok || !c.authorize("incident-updates.delete") {
 		return
 	}
@@ -1374,55 +1391,29 @@ func (c *call) renderMetric(d *docBuilder, m *Metric, lq listQuery, sent input) 
 	return r
 }
 
-func listMetrics(c *call) {
-	lq, ok := c.query(metricQuery, true)
-	if !ok {
-		return
-	}
-	var items []*Metric
-	for _, m := range sortedValues(c.s.st.metrics) {
-		if !c.metricVisible(m) {
-			continue
-		}
+// metrics is the metric collection (reference §3.6), newest first unless
+// a sort is given.
+var metrics = collection[Metric]{
+	model:   "Metric",
+	table:   func(st *state) map[int]*Metric { return st.metrics },
+	query:   func(features) allowed { return metricQuery },
+	visible: (*call).metricVisible,
+	keep: func(_ *call, lq listQuery, m *Metric) bool {
 		if v, ok := lq.filters["name"]; ok && !partial(m.Name, v) {
-			continue
+			return false
 		}
-		if v, ok := lq.filters["calc_type"]; ok && !partial(strconv.Itoa(m.CalcType), v) {
-			continue
-		}
-		items = append(items, m)
-	}
-	if len(lq.sorts) == 0 {
-		slices.SortStableFunc(items, func(a, b *Metric) int {
-			if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-				return c
-			}
-			return b.ID - a.ID
-		})
-	} else {
-		sortBy(items, lq.sorts, nil, map[string]func(a, b *Metric) int{
-			"name":  func(a, b *Metric) int { return strings.Compare(a.Name, b.Name) },
-			"order": func(a, b *Metric) int { return a.Order - b.Order },
-			"id":    func(a, b *Metric) int { return a.ID - b.ID },
-		}, func(x *Metric) int { return x.ID })
-	}
-	writeList(c, items, func(d *docBuilder, m *Metric) res { return c.renderMetric(d, m, lq, nil) })
-}
-
-func showMetric(c *call) {
-	m, ok := param(c, 0, c.s.st.metrics, "Metric")
-	if !ok {
-		return
-	}
-	if !c.metricVisible(m) {
-		c.notFound("Metric", c.params[0])
-		return
-	}
-	lq, ok := c.query(metricQuery, false)
-	if !ok {
-		return
-	}
-	writeOne(c, http.StatusOK, func(d *docBuilder) res { return c.renderMetric(d, m, lq, nil) })
+		v, ok := lq.filters["calc_type"]
+		return !ok || partial(strconv.Itoa(m.CalcType), v)
+	},
+	sorts: map[string]func(a, b *Metric) int{
+		"name":       func(a, b *Metric) int { return strings.Compare(a.Name, b.Name) },
+		"order":      func(a, b *Metric) int { return a.Order - b.Order },
+		"id":         func(a, b *Metric) int { return a.ID - b.ID },
+		"created_at": func(a, b *Metric) int { return a.CreatedAt.Compare(b.CreatedAt) },
+	},
+	defSort: []string{"-created_at", "-id"},
+	id:      func(x *Metric) int { return x.ID },
+	render:  func(c *call, d *docBuilder, m *Metric, lq listQuery) res { return c.renderMetric(d, m, lq, nil) },
 }
 
 func validateMetric(v *validator, create bool) {
@@ -1535,74 +1526,25 @@ func (c *call) renderPoint(p *MetricPoint) res {
 	return res{typ: "metricPoints", id: p.ID, attrs: a}
 }
 
-func (c *call) parentMetric(read bool) (*Metric, bool) {
-	m, ok := param(c, 0, c.s.st.metrics, "Metric")
-	if !ok {
-		return nil, false
-	}
-	if read && !c.metricVisible(m) {
-		c.notFound("Metric", c.params[0])
-		return nil, false
-	}
-	return m, true
-}
-
-func (c *call) scopedPoint(m *Metric) (*MetricPoint, bool) {
-	p, ok := param(c, 1, c.s.st.points, "MetricPoint")
-	if !ok {
-		return nil, false
-	}
-	if p.MetricID != m.ID {
-		c.notFound("MetricPoint", c.params[1])
-		return nil, false
-	}
-	return p, true
-}
-
-func listPoints(c *call) {
-	m, ok := c.parentMetric(true)
-	if !ok {
-		return
-	}
-	lq, ok := c.query(pointQuery, true)
-	if !ok {
-		return
-	}
-	var items []*MetricPoint
-	for _, p := range sortedValues(c.s.st.points) {
-		if p.MetricID == m.ID {
-			items = append(items, p)
-		}
-	}
-	sortBy(items, lq.sorts, nil, map[string]func(a, b *MetricPoint) int{
+// metricPoints are the points nested under a metric (reference §3.7).
+var metricPoints = nested[Metric, MetricPoint]{
+	parent:   metrics,
+	model:    "MetricPoint",
+	table:    func(st *state) map[int]*MetricPoint { return st.points },
+	parentOf: func(p *MetricPoint) int { return p.MetricID },
+	query:    pointQuery,
+	sorts: map[string]func(a, b *MetricPoint) int{
 		"id":         func(a, b *MetricPoint) int { return a.ID - b.ID },
 		"value":      func(a, b *MetricPoint) int { return cmp.Compare(a.Value, b.Value) },
 		"created_at": func(a, b *MetricPoint) int { return a.CreatedAt.Compare(b.CreatedAt) },
-	}, func(x *MetricPoint) int { return x.ID })
-	writeList(c, items, func(d *docBuilder, p *MetricPoint) res {
-		r := c.renderPoint(p)
-		if lq.includes["metric"] {
-			r.rels = map[string]rel{"metric": {one: &resKey{"metrics", m.ID}}}
-			d.include(c.renderMetric(d, m, listQuery{}, nil))
-		}
-		return r
-	})
-}
-
-func showPoint(c *call) {
-	m, ok := c.parentMetric(true)
-	if !ok {
-		return
-	}
-	p, ok := c.scopedPoint(m)
-	if !ok {
-		return
-	}
-	writeOne(c, http.StatusOK, func(*docBuilder) res { return c.renderPoint(p) })
+	},
+	id:            func(x *MetricPoint) int { return x.ID },
+	render:        (*call).renderPoint,
+	parentInclude: "metric",
 }
 
 func createPoint(c *call) {
-	m, ok := c.parentMetric(false)
+	m, ok := metrics.bindParent(c, false)
 	if !ok {
 		return
 	}
@@ -1625,11 +1567,11 @@ func createPoint(c *call) {
 }
 
 func deletePoint(c *call) {
-	m, ok := c.parentMetric(false)
+	m, ok := metrics.bindParent(c, false)
 	if !ok {
 		return
 	}
-	p, ok := c.scopedPoint(m)
+	p, ok := metricPoints.bind(c, m)
 	if !ok || !c.authorize("metric-points.delete") {
 		return
 	}
@@ -1708,40 +1650,38 @@ func (c *call) renderSchedule(d *docBuilder, sc *Schedule, lq listQuery) res {
 	return r
 }
 
-func listSchedules(c *call) {
-	lq, ok := c.query(c.s.feat.scheduleQuery, true)
-	if !ok {
-		return
-	}
-	if _, ok := lq.filters["status"]; ok && c.s.feat.scheduleStatus == scheduleStatusSQLError {
-		// "no such column: status": the column was dropped while the
-		// filter still used it (53964c53 to 858e6a0c).
-		c.serverError()
-		return
-	}
-	var items []*Schedule
-	for _, sc := range sortedValues(c.s.st.schedules) {
-		if !c.scheduleVisible(sc) {
-			continue
+// schedules is the schedule collection (reference §3.8).
+var schedules = collection[Schedule]{
+	model:   "Schedule",
+	table:   func(st *state) map[int]*Schedule { return st.schedules },
+	query:   func(f features) allowed { return f.scheduleQuery },
+	visible: (*call).scheduleVisible,
+	refuse: func(c *call, lq listQuery) bool {
+		if _, ok := lq.filters["status"]; ok && c.s.feat.scheduleStatus == scheduleStatusSQLError {
+			// "no such column: status": the column was dropped while the
+			// filter still used it (53964c53 to 858e6a0c).
+			c.serverError()
+			return true
 		}
+		return false
+	},
+	keep: func(c *call, lq listQuery, sc *Schedule) bool {
 		if v, ok := lq.filters["name"]; ok && !partial(sc.Name, v) {
-			continue
+			return false
 		}
 		if v, ok := lq.filters["status"]; ok && !slices.Contains(exactInts(v), c.scheduleStatus(sc)) {
-			continue
+			return false
 		}
-		if len(lq.meta) > 0 && !metaMatches(sc.Meta, lq.meta) {
-			continue
-		}
-		items = append(items, sc)
-	}
-	sortBy(items, lq.sorts, nil, map[string]func(a, b *Schedule) int{
+		return len(lq.meta) == 0 || metaMatches(sc.Meta, lq.meta)
+	},
+	sorts: map[string]func(a, b *Schedule) int{
 		"name":         func(a, b *Schedule) int { return strings.Compare(a.Name, b.Name) },
 		"id":           func(a, b *Schedule) int { return a.ID - b.ID },
 		"scheduled_at": func(a, b *Schedule) int { return a.ScheduledAt.Compare(b.ScheduledAt) },
 		"completed_at": func(a, b *Schedule) int { return compareOptTime(a.CompletedAt, b.CompletedAt) },
-	}, func(x *Schedule) int { return x.ID })
-	writeList(c, items, func(d *docBuilder, sc *Schedule) res { return c.renderSchedule(d, sc, lq) })
+	},
+	id:     func(x *Schedule) int { return x.ID },
+	render: (*call).renderSchedule,
 }
 
 func compareOptTime(a, b *time.Time) int {
@@ -1755,20 +1695,4 @@ func compareOptTime(a, b *time.Time) int {
 	default:
 		return a.Compare(*b)
 	}
-}
-
-func showSchedule(c *call) {
-	sc, ok := param(c, 0, c.s.st.schedules, "Schedule")
-	if !ok {
-		return
-	}
-	if !c.scheduleVisible(sc) {
-		c.notFound("Schedule", c.params[0])
-		return
-	}
-	lq, ok := c.query(c.s.feat.scheduleQuery, false)
-	if !ok {
-		return
-	}
-	writeOne(c, http.StatusOK, func(d *docBuilder) res { return c.renderSchedule(d, sc, lq) })
 }

@@ -1,6 +1,7 @@
 // Package testkit holds small helpers that statussync's own tests share:
-// a log buffer safe for concurrent writers and local TCP endpoints that are
-// up or down. The API clients' tests (cachet, cloudns) keep their own, as
+// a log buffer safe for concurrent writers, local TCP endpoints that are
+// up or down, and the statussync binary built once per test process with
+// a way to run and kill -9 it (test/faults, test/ha, test/realcachet). The API clients' tests (cachet, cloudns) keep their own, as
 // those packages import nothing of ours.
 package testkit
 

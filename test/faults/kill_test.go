@@ -93,7 +93,7 @@ components:
 		mu.Lock()
 		runs = append(runs, &run{c: c})
 		mu.Unlock()
-		c.listenAddr(t, 20*time.Second)
+		c.ListenAddr(t, 20*time.Second)
 	}
 	t.Cleanup(func() {
 		if !t.Failed() {
@@ -102,7 +102,7 @@ components:
 		mu.Lock()
 		defer mu.Unlock()
 		for i, r := range runs[max(0, len(runs)-3):] {
-			t.Logf("run %d of the last 3 (%s), logs without checks and cron:\n%s", i+1, r.note, tail(quiet(r.c.logs.String()), 60))
+			t.Logf("run %d of the last 3 (%s), logs without checks and cron:\n%s", i+1, r.note, tail(quiet(r.c.Logs.String()), 60))
 		}
 	})
 	openIncidents := func() int {
@@ -128,7 +128,7 @@ components:
 			d := time.Duration(rng.Int64N(int64(1200 * time.Millisecond)))
 			time.AfterFunc(d, func() {
 				state := pageState()
-				r.c.kill()
+				r.c.Kill()
 				r.note = fmt.Sprintf("%s: killed after %v (%s)", phase, d.Round(time.Millisecond), state)
 				close(killed)
 			})
@@ -139,7 +139,7 @@ components:
 					return
 				}
 				front.afterWrite.Store(nil)
-				r.c.kill()
+				r.c.Kill()
 				r.note = fmt.Sprintf("%s: killed after Cachet processed write %d (%s %s: %d), before it answered", phase, mode, method, path, status)
 				close(killed)
 			}
@@ -196,8 +196,8 @@ components:
 		created = append(created, newIncidents())
 	}
 	last := current().c
-	_ = last.cmd.Process.Signal(syscall.SIGTERM)
-	if code := last.wait(t, 30*time.Second); code != 0 {
+	_ = last.Cmd.Process.Signal(syscall.SIGTERM)
+	if code := last.Wait(t, 30*time.Second); code != 0 {
 		t.Errorf("the last run exited with %d after SIGTERM, want 0", code)
 	}
 	current().note = "stopped with SIGTERM"

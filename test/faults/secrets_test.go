@@ -207,10 +207,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 	writeFile(t, good, cfg)
 	writeFile(t, bad, broken)
 	c := startChild(t, environ, "check", "--config.file", bad, "--log.level", "debug")
-	if code := c.wait(t, 30*time.Second); code == 0 {
+	if code := c.Wait(t, 30*time.Second); code == 0 {
 		t.Error("check passed the broken file")
 	}
-	assertNoLeak(t, "check's output", c.out.String()+c.logs.String())
+	assertNoLeak(t, "check's output", c.Out.String()+c.Logs.String())
 	for _, p := range []struct{ monitor, shows string }{
 		{"", "basic-json"},
 		{"basic-json", "fail_if_body_json_not_matches"},
@@ -224,8 +224,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 			args = append(args, "--monitor", p.monitor)
 		}
 		c := startChild(t, environ, args...)
-		c.wait(t, 60*time.Second)
-		out := c.out.String() + c.logs.String()
+		c.Wait(t, 60*time.Second)
+		out := c.Out.String() + c.Logs.String()
 		if !strings.Contains(out, p.shows) {
 			t.Errorf("probe %s does not show %q, the failure it was given:\n%s", p.monitor, p.shows, tail(out, 20))
 		}

@@ -2,13 +2,11 @@ package ha
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,63 +15,13 @@ import (
 	"time"
 
 	"github.com/statussync/statussync/internal/ha/kubetest"
+	"github.com/statussync/statussync/internal/testkit"
 )
 
-// The statussync binary, built once for the package by the first test that
-// needs it and removed by TestMain.
-var (
-	buildDir  string
-	buildOnce sync.Once
-	buildBin  string
-	buildErr  error
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		_ = os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// binary returns the statussync binary built from this checkout, without
-// -race: the binary is what is under test, not the test's own code.
-func binary(tb testing.TB) string {
-	tb.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "statussync-ha-")
-		if buildErr != nil {
-			return
-		}
-		buildBin = filepath.Join(buildDir, "statussync")
-		out, err := exec.Command("go", "build", "-o", buildBin, "github.com/statussync/statussync/cmd/statussync").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		tb.Fatal(buildErr)
-	}
-	return buildBin
-}
+func TestMain(m *testing.M) { os.Exit(testkit.RunMain(m)) }
 
 // syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testkit.SyncBuffer
 
 // replica is one statussync process.
 type replica struct {
@@ -99,7 +47,7 @@ type replica struct {
 func startReplica(tb testing.TB, name, cfgPath, token, kubeconfig string, proxy *kubetest.Proxy) *replica {
 	tb.Helper()
 	r := &replica{name: name, token: token, proxy: proxy, logs: &syncBuffer{}, done: make(chan struct{})}
-	r.cmd = exec.Command(binary(tb), "run", "--config.file", cfgPath,
+	r.cmd = exec.Command(testkit.Binary(tb), "run", "--config.file", cfgPath,
 		"--web.listen-address", "127.0.0.1:0", "--log.level", "info", "--log.format", "json")
 	r.cmd.Env = []string{
 		"TZ=UTC",
