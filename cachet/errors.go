@@ -77,9 +77,27 @@ func (e *APIError) Error() string {
 			b.WriteString("]")
 		}
 	case http.StatusNotFound:
-		b.WriteString(" (unknown id, a resource the token cannot see, or the api is disabled)")
+		switch e.Operation {
+		case opGetComponent.name, opUpdateComponent.name:
+			b.WriteString(" (no such component, or it is disabled or in a group hidden from this token)")
+		case opUpdateIncident.name, opCreateIncidentUpdate.name, opGetIncident.name, opListIncidentUpdates.name:
+			b.WriteString(" (no such incident: someone deleted it, or the token cannot see it)")
+		default:
+			b.WriteString(" (unknown id, a resource the token cannot see, or the api is disabled)")
+		}
 	}
 	return b.String()
+}
+
+// ErrNotFound matches (errors.Is) every *APIError with status 404: an
+// unknown id, a resource the token cannot see (a component in a hidden
+// group), an incident a person deleted, or an API disabled in Cachet's
+// settings.
+var ErrNotFound = errors.New("cachet: not found")
+
+// Is makes errors.Is(err, ErrNotFound) hold for a 404.
+func (e *APIError) Is(target error) bool {
+	return target == ErrNotFound && e.StatusCode == http.StatusNotFound
 }
 
 // IsNotFound reports whether err is an *APIError with status 404.

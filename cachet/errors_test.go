@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/statussync/statussync/cachet/cachettest"
 )
 
 func TestNewAPIError(t *testing.T) {
@@ -146,5 +148,25 @@ func TestRedact(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestNotFoundIsTyped(t *testing.T) {
+	srv := cachettest.New(t, cachettest.WithToken("1|tok", "*"))
+	hidden := srv.AddComponent("Hidden", cachettest.StatusOperational)
+	srv.AddComponentGroup("Internal", cachettest.VisibleHidden, hidden.ID)
+	c := newClient(t, srv.URL(), func(o *Options) { o.Token = "1|tok" })
+	_, err := c.GetComponent(ctxT(t), hidden.ID)
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "hidden from this token") {
+		t.Errorf("hidden-group component: err = %v", err)
+	}
+	in := srv.AddIncident(cachettest.Incident{Name: "x", Message: "m", Status: 1, Visible: cachettest.VisibleGuest})
+	srv.DeleteIncident(in.ID)
+	_, err = c.CreateIncidentUpdate(ctxT(t), in.ID, IncidentFixed, "resolved")
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "someone deleted it") {
+		t.Errorf("deleted incident: err = %v", err)
+	}
+	if errors.Is(&APIError{StatusCode: 500}, ErrNotFound) {
+		t.Error("a 500 matched ErrNotFound")
 	}
 }
