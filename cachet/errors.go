@@ -79,9 +79,9 @@ func (e *APIError) Error() string {
 	case http.StatusNotFound:
 		switch e.Operation {
 		case opGetComponent.name, opUpdateComponent.name:
-			b.WriteString(" (no such component, or it is disabled or in a group hidden from this token)")
+			b.WriteString(" (unknown id, or the component is disabled or in a group hidden from this token)")
 		case opUpdateIncident.name, opCreateIncidentUpdate.name, opGetIncident.name, opListIncidentUpdates.name:
-			b.WriteString(" (no such incident: someone deleted it, or the token cannot see it)")
+			b.WriteString(" (unknown id: someone deleted the incident, or the token cannot see it)")
 		default:
 			b.WriteString(" (unknown id, a resource the token cannot see, or the api is disabled)")
 		}

@@ -163,7 +163,7 @@ func TestNotFoundIsTyped(t *testing.T) {
 	in := srv.AddIncident(cachettest.Incident{Name: "x", Message: "m", Status: 1, Visible: cachettest.VisibleGuest})
 	srv.DeleteIncident(in.ID)
 	_, err = c.CreateIncidentUpdate(ctxT(t), in.ID, IncidentFixed, "resolved")
-	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "someone deleted it") {
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "someone deleted the incident") {
 		t.Errorf("deleted incident: err = %v", err)
 	}
 	if errors.Is(&APIError{StatusCode: 500}, ErrNotFound) {
