@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
+
+	"github.com/statussync/statussync/monitors"
 )
 
 // Job is one recurring task: a monitor's check.
@@ -94,7 +96,8 @@ func NewScheduler(ctx context.Context, logger *slog.Logger, m *Metrics, jobs []J
 
 func newScheduler(ctx context.Context, logger *slog.Logger, m *Metrics, jobs []Job, clock Clock) (*Scheduler, error) {
 	s := &Scheduler{
-		ctx:      ctx,
+		// Nobody reads a scheduled check's details: skip building them.
+		ctx:      monitors.WithoutDetails(ctx),
 		logger:   logger,
 		metrics:  m,
 		clock:    clock,

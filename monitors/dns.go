@@ -69,7 +69,22 @@ func (m *dnsMonitor) Check(ctx context.Context) Result {
 	msg.RecursionDesired = cfg.Recursion()
 	msg.Question = []dns.Question{{Name: dns.Fqdn(cfg.QueryName), Qtype: cfg.Type(), Qclass: cfg.Class()}}
 	reqStart := time.Now()
-	resp, rtt, err := client.ExchangeContext(ctx, msg, net.JoinHostPort(res.ip.String(), port))
+	server := net.JoinHostPort(res.ip.String(), port)
+	resp, rtt, err := client.ExchangeContext(ctx, msg, server)
+	if err == nil && resp.Truncated && cfg.TransportProtocol == "udp" {
+		// The answer did not fit in a datagram: ask again over TCP, as a
+		// resolver would (RFC 7766). Blackbox validates the truncated
+		// answer; that can fail a check whose full answer is fine. If the
+		// retry fails, the truncated answer stands.
+		client.Net = dialNetwork("tcp", res.ip)
+		full, tcpRTT, tcpErr := client.ExchangeContext(ctx, msg, server)
+		if tcpErr == nil {
+			resp, rtt = full, rtt+tcpRTT
+			d.add("truncated", "UDP answer truncated (TC); retried over TCP")
+		} else {
+			d.add("truncated", "UDP answer truncated (TC); TCP retry failed: "+tcpErr.Error())
+		}
+	}
 	// rtt covers the exchange after the connection is made; the rest is
 	// blackbox's connect phase.
 	s.setLabel("probe_dns_duration_seconds", "connect", (time.Since(reqStart) - rtt).Seconds())

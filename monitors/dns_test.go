@@ -169,3 +169,57 @@ func TestDNSSerial(t *testing.T) {
 		t.Errorf("no answer detail:\n%s", dumpDetails(r))
 	}
 }
+
+// TestDNSTruncatedUDPRetriesOverTCP: an answer too big for a datagram comes
+// back with TC set; the monitor asks again over TCP and validates the full
+// answer (blackbox validates the truncated one).
+func TestDNSTruncatedUDPRetriesOverTCP(t *testing.T) {
+	const records = 60
+	handler := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(req)
+		for i := range records {
+			m.Answer = append(m.Answer, &dns.A{
+				Hdr: dns.RR_Header{Name: req.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+				A:   net.IPv4(10, 0, byte(i/250), byte(i%250+1)),
+			})
+		}
+		if _, udp := w.RemoteAddr().(*net.UDPAddr); udp {
+			m.Truncate(dns.MinMsgSize)
+		}
+		_ = w.WriteMsg(m)
+	})
+	// UDP and TCP on the same port, as a real server.
+	var pc net.PacketConn
+	var l net.Listener
+	for range 20 {
+		var err error
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if l, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
+		_ = pc.Close()
+		l = nil
+	}
+	if l == nil {
+		t.Fatal("no port free for both UDP and TCP")
+	}
+	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: handler}, {Listener: l, Handler: handler}} {
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		go func() { _ = srv.ActivateAndServe() }()
+		<-started
+		t.Cleanup(func() { _ = srv.Shutdown() })
+	}
+	spec := loadSpec(t, "dns:\n  server: "+pc.LocalAddr().String()+"\n  query_name: big.test\n  query_type: A")
+	r := runCheck(t, spec, 2*time.Second)
+	wantResult(t, r, StatusUp, "")
+	if got := metric(t, r, "probe_dns_answer_rrs", ""); got != records {
+		t.Errorf("probe_dns_answer_rrs = %v, want all %d records from the TCP retry", got, records)
+	}
+	if _, ok := detail(r, "truncated"); !ok {
+		t.Errorf("no truncated detail:\n%s", dumpDetails(r))
+	}
+}

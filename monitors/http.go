@@ -26,9 +26,11 @@ import (
 )
 
 // httpMonitor checks an HTTP(S) endpoint as blackbox_exporter's http
-// prober does. Every check builds its own transport with keep-alives off,
-// so timings include a real connection and a broken keep-alive connection
-// can never hide an outage.
+// prober does. The monitor's transports have keep-alives off, so every
+// check opens a fresh connection: timings include a real connect and
+// handshake, and a broken keep-alive connection can never hide an outage.
+// The transports are built once per monitor; what one check records travels
+// in its request's context.
 type httpMonitor struct {
 	cfg    *config.HTTPProbe
 	logger *slog.Logger
@@ -41,6 +43,14 @@ type httpMonitor struct {
 	// text that came from the target: a target that echoes request headers
 	// would otherwise put them into details, logs and `probe` output.
 	redact *strings.Replacer
+
+	// direct carries requests to firstAddr, with the server name
+	// override; other, built on first use, carries redirects elsewhere.
+	direct    *http.Transport
+	otherOnce sync.Once
+	other     *http.Transport
+	// firstTLS is the TLS configuration for firstAddr, built once.
+	firstTLS *tls.Config
 }
 
 // secretHeader reports whether a configured header is likely a credential.
@@ -113,7 +123,16 @@ func newHTTPMonitor(spec config.MonitorSpec, deps Deps) (Monitor, error) {
 	if m.headers.Get("User-Agent") == "" {
 		m.headers.Set("User-Agent", userAgent)
 	}
+	m.firstTLS = m.tlsConfig(u.Hostname(), true)
+	// HTTP/2 is set up only where it can be used: over TLS, on request.
+	m.direct = m.transport(true, c.HTTP2() && u.Scheme == "https")
 	return m, nil
+}
+
+// otherTransport returns the transport for redirects to other hosts.
+func (m *httpMonitor) otherTransport() *http.Transport {
+	m.otherOnce.Do(func() { m.other = m.transport(false, m.cfg.HTTP2()) })
+	return m.other
 }
 
 // roundTrip holds the timings of one request of a check (one per redirect).
@@ -124,8 +143,9 @@ type roundTrip struct {
 	tlsInfo                                        *tlsInfo
 }
 
-// httpCheck is the state of one check: the transports, the per-request
-// traces and what resolution found.
+// httpCheck is the state of one check: the per-request traces and what
+// resolution found. It is the check's RoundTripper and rides in the
+// request's context to the monitor's dial functions.
 type httpCheck struct {
 	m *httpMonitor
 
@@ -134,8 +154,16 @@ type httpCheck struct {
 	current *roundTrip
 	first   *resolved // first resolution, for probe_dns_lookup_time_seconds
 	resErr  error
+}
 
-	direct, other *http.Transport
+type httpCheckKey struct{}
+
+// checkOf returns the check a dial belongs to.
+func checkOf(ctx context.Context, m *httpMonitor) *httpCheck {
+	if c, ok := ctx.Value(httpCheckKey{}).(*httpCheck); ok {
+		return c
+	}
+	return &httpCheck{m: m} // not reached: every request carries its check
 }
 
 func (c *httpCheck) trip() *roundTrip {
@@ -157,9 +185,9 @@ func (c *httpCheck) RoundTrip(req *http.Request) (*http.Response, error) {
 	c.trips = append(c.trips, c.current)
 	c.mu.Unlock()
 	if canonicalAddr(req.URL) == c.m.firstAddr {
-		return c.direct.RoundTrip(req)
+		return c.m.direct.RoundTrip(req)
 	}
-	return c.other.RoundTrip(req)
+	return c.m.otherTransport().RoundTrip(req)
 }
 
 func canonicalAddr(u *url.URL) string {
@@ -171,7 +199,11 @@ func canonicalAddr(u *url.URL) string {
 }
 
 // dial resolves host as blackbox's chooseProtocol and connects, recording
-// the resolve and connect phases.
+// the resolve and connect phases in the check the context carries.
+func (m *httpMonitor) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	return checkOf(ctx, m).dial(ctx, network, addr)
+}
+
 func (c *httpCheck) dial(ctx context.Context, _, addr string) (net.Conn, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -201,14 +233,18 @@ func (c *httpCheck) dial(ctx context.Context, _, addr string) (net.Conn, error) 
 
 // dialTLS connects and does the TLS handshake itself, so that the peer's
 // certificates are kept even when verification fails.
-func (c *httpCheck) dialTLS(override bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
+func (m *httpMonitor) dialTLS(override bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c := checkOf(ctx, m)
 		conn, err := c.dial(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
 		host, _, _ := net.SplitHostPort(addr)
-		cfg := c.m.tlsConfig(host, override)
+		cfg := m.firstTLS
+		if !override || addr != m.firstAddr {
+			cfg = m.tlsConfig(host, override)
+		}
 		rt := c.trip()
 		c.mu.Lock()
 		rt.tlsStart = time.Now()
@@ -253,22 +289,23 @@ func (m *httpMonitor) tlsConfig(host string, override bool) *tls.Config {
 	return cfg
 }
 
-func (c *httpCheck) transport(override bool) *http.Transport {
+func (m *httpMonitor) transport(override, http2 bool) *http.Transport {
 	t := &http.Transport{
-		DialContext:       c.dial,
-		DialTLSContext:    c.dialTLS(override),
+		DialContext:       m.dial,
+		DialTLSContext:    m.dialTLS(override),
 		DisableKeepAlives: true,
 		// As blackbox (via prometheus/common): the body is measured and
 		// matched as sent.
 		DisableCompression: true,
-		ForceAttemptHTTP2:  c.m.cfg.HTTP2(),
+		ForceAttemptHTTP2:  http2,
 	}
-	if p := c.m.cfg.Proxy(); p != nil {
+	if p := m.cfg.Proxy(); p != nil {
 		t.Proxy = http.ProxyURL(p)
+		t.ForceAttemptHTTP2 = m.cfg.HTTP2()
 		// Through a proxy the transport does the target's handshake (its
 		// trace hooks record it); an empty server name means the
 		// request's host.
-		t.TLSClientConfig = c.m.tlsConfig("", override)
+		t.TLSClientConfig = m.tlsConfig("", override)
 		t.TLSClientConfig.NextProtos = nil
 	}
 	return t
@@ -305,24 +342,25 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 	start := time.Now()
 	cfg := m.cfg
 	s := &sample{}
-	var d details
+	// Details cost strings on every check; scheduled checks ask for none.
+	var d *details
+	if wantDetails(ctx) {
+		d = &details{}
+	}
 	var f failure
 	d.add("url", cfg.URL)
 
 	c := &httpCheck{m: m}
-	c.direct, c.other = c.transport(true), c.transport(false)
-	defer c.direct.CloseIdleConnections()
-	defer c.other.CloseIdleConnections()
-	jar, _ := cookiejar.New(nil)
 	redirects := 0
 	client := &http.Client{
 		Transport: c,
-		Jar:       jar,
-		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+		Jar:       &lazyJar{},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			redirects = len(via)
 			if len(via) > cfg.Redirects() {
 				return http.ErrUseLastResponse
 			}
+			stripSecretHeaders(req, via)
 			return nil
 		},
 	}
@@ -331,7 +369,8 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 	if b := cfg.RequestBody(); b != nil {
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, c.clientTrace()), cfg.Method, cfg.URL, body)
+	reqCtx := httptrace.WithClientTrace(context.WithValue(ctx, httpCheckKey{}, c), c.clientTrace())
+	req, err := http.NewRequestWithContext(reqCtx, cfg.Method, cfg.URL, body)
 	if err != nil {
 		return Result{Status: StatusDown, Reason: "invalid request", Err: fmt.Errorf("http: build request: %w", err), sample: s}
 	}
@@ -354,7 +393,7 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 		f.fail(reasonFor(err, time.Now()), "request failed")
 		m.logger.Debug("http request failed", "err", err)
 	} else {
-		bodyBytes, proto = m.checkResponse(resp, s, &d, &f)
+		bodyBytes, proto = m.checkResponse(resp, s, d, &f)
 		c.mu.Lock()
 		if c.current != nil {
 			c.current.end = time.Now()
@@ -373,12 +412,14 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 	first, resErr := c.first, c.resErr
 	c.mu.Unlock()
 	if first != nil {
-		recordResolve(s, &d, *first, resErr)
+		recordResolve(s, d, *first, resErr)
 	}
-	m.recordPhases(s, &d, trips)
+	m.recordPhases(s, d, trips)
 	status, contentLength := 0, int64(0)
 	if resp != nil {
 		status, contentLength = resp.StatusCode, resp.ContentLength
+	}
+	if resp != nil && d != nil {
 		d.add("redirects", redirects)
 		d.add("status code", status)
 		d.add("http version", proto)
@@ -413,27 +454,74 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 			f.fail("TLS not used (fail_if_not_ssl)", "fail_if_not_ssl: final request was not over TLS")
 		}
 	}
-	recordTLS(s, &d, info, now)
+	recordTLS(s, d, info, now)
 
 	r := Result{Status: StatusUp, Latency: latency, sample: s}
 	if f.failed() {
 		r.Status, r.Reason = StatusDown, f.reason
 		what := m.redact.Replace(f.what)
-		d.add("assertion failed", what)
+		if d != nil {
+			d.add("assertion failed", what)
+		}
 		m.logger.Debug("http check failed", "reason", f.reason, "assertion", what)
 	} else if why := certValidity(info, time.Duration(cfg.MinCertValidity), now); why != "" {
 		r.Status, r.Reason = StatusDegraded, why
-		d.add("degraded", why+" (min_cert_validity)")
+		if d != nil {
+			d.add("degraded", why+" (min_cert_validity)")
+		}
 	}
 	if err != nil {
 		r.Err = fmt.Errorf("http: %w", err)
-		d.add("error", err.Error())
+		if d != nil {
+			d.add("error", err.Error())
+		}
 	}
-	for i := range d {
-		d[i].Value = m.redact.Replace(d[i].Value)
+	if d != nil {
+		for i := range *d {
+			(*d)[i].Value = m.redact.Replace((*d)[i].Value)
+		}
+		r.Details = *d
 	}
-	r.Details = d
 	return r
+}
+
+// stripSecretHeaders removes every header secretHeader classes as a
+// credential (X-Api-Key, Private-Token, Authorization, Cookie, ...) from a
+// redirect once the chain has left the first request's host. Go's client
+// strips only Authorization, WWW-Authenticate and Cookie, and keeps them for
+// subdomains; a configured API key must not reach another host either.
+func stripSecretHeaders(req *http.Request, via []*http.Request) {
+	first := via[0].URL.Hostname()
+	left := !strings.EqualFold(req.URL.Hostname(), first)
+	for _, v := range via[1:] {
+		left = left || !strings.EqualFold(v.URL.Hostname(), first)
+	}
+	if !left {
+		return
+	}
+	for k := range req.Header {
+		if secretHeader(k) {
+			req.Header.Del(k)
+		}
+	}
+}
+
+// lazyJar is a cookie jar that exists only once a response sets a cookie:
+// most checks never see one, and a jar per check is garbage.
+type lazyJar struct{ jar *cookiejar.Jar }
+
+func (j *lazyJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	if j.jar == nil {
+		j.jar, _ = cookiejar.New(nil)
+	}
+	j.jar.SetCookies(u, cookies)
+}
+
+func (j *lazyJar) Cookies(u *url.URL) []*http.Cookie {
+	if j.jar == nil {
+		return nil
+	}
+	return j.jar.Cookies(u)
 }
 
 // checkResponse applies blackbox's checks in blackbox's order: status code,
@@ -704,6 +792,8 @@ func (m *httpMonitor) recordPhases(s *sample, d *details, trips []roundTrip) {
 	}
 	for i, phase := range []string{"resolve", "connect", "tls", "processing", "transfer"} {
 		s.setLabel("probe_http_duration_seconds", phase, sum[i].Seconds())
-		d.add("phase "+phase, sum[i])
+		if d != nil {
+			d.add("phase "+phase, sum[i])
+		}
 	}
 }

@@ -548,3 +548,42 @@ func TestHTTPCredentialsEchoedBackAreRedacted(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPSecretHeadersStayOnTheFirstHost: a redirect to another host
+// carries none of the headers the monitor classes as secret (issue #13
+// point 12: X-Api-Key and Private-Token reached a different host; Go's
+// client strips only Authorization and Cookie), while a redirect on the
+// same host keeps them and harmless headers always travel.
+func TestHTTPSecretHeadersStayOnTheFirstHost(t *testing.T) {
+	type seen struct{ apiKey, privateToken, auth, trace string }
+	got := make(chan seen, 4)
+	record := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- seen{r.Header.Get("X-Api-Key"), r.Header.Get("Private-Token"), r.Header.Get("Authorization"), r.Header.Get("X-Trace")}
+	})
+	other := httptest.NewServer(record)
+	t.Cleanup(other.Close)
+	_, otherPort, _ := net.SplitHostPort(other.Listener.Addr().String())
+	first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away": // another host name for the loopback address
+			http.Redirect(w, r, "http://localhost:"+otherPort+"/", http.StatusFound)
+		case "/here":
+			http.Redirect(w, r, "/end", http.StatusFound)
+		default:
+			record(w, r)
+		}
+	}))
+	t.Cleanup(first.Close)
+	keys := "\n  preferred_ip_protocol: ip4\n  bearer_token: CANARYbearer\n  headers: {X-Api-Key: CANARYkey, Private-Token: CANARYtoken, X-Trace: abc}"
+
+	r := runCheck(t, loadSpec(t, "http:\n  url: "+first.URL+"/away"+keys), 2*time.Second)
+	wantResult(t, r, StatusUp, "")
+	if s := <-got; s.apiKey != "" || s.privateToken != "" || s.auth != "" || s.trace != "abc" {
+		t.Errorf("cross-host redirect: other host saw %+v, want no secret headers and X-Trace", s)
+	}
+	r = runCheck(t, loadSpec(t, "http:\n  url: "+first.URL+"/here"+keys), 2*time.Second)
+	wantResult(t, r, StatusUp, "")
+	if s := <-got; s.apiKey != "CANARYkey" || s.privateToken != "CANARYtoken" || s.auth != "Bearer CANARYbearer" {
+		t.Errorf("same-host redirect: saw %+v, want every header kept", s)
+	}
+}

@@ -98,7 +98,9 @@ func recordResolve(s *sample, d *details, r resolved, err error) {
 	}
 	s.set("probe_ip_protocol", float64(r.protocol))
 	s.set("probe_ip_addr_hash", ipHash(r.ip))
-	d.add("ip", fmt.Sprintf("%s (ip%d)", r.ip, r.protocol))
+	if d != nil {
+		d.add("ip", fmt.Sprintf("%s (ip%d)", r.ip, r.protocol))
+	}
 }
 
 // dialNetwork returns "tcp4" or "tcp6" (or udp) for ip, so that a chosen
@@ -210,12 +212,16 @@ func recordTLS(s *sample, d *details, t *tlsInfo, now time.Time) {
 		s.setLabel("probe_tls_cipher_info", tls.CipherSuiteName(t.cipher), 1)
 		d.add("tls cipher", tls.CipherSuiteName(t.cipher))
 	}
-	for i, c := range t.certs {
-		d.add(fmt.Sprintf("cert[%d]", i), describeCert(c, now))
+	if d != nil {
+		for i, c := range t.certs {
+			d.add(fmt.Sprintf("cert[%d]", i), describeCert(c, now))
+		}
 	}
 	if e := t.earliestExpiry(); !e.IsZero() {
 		s.set("probe_ssl_earliest_cert_expiry", float64(e.Unix()))
-		d.add("earliest cert expiry", fmt.Sprintf("%s (%s)", e.UTC().Format(time.RFC3339), untilText(e.Sub(now))))
+		if d != nil {
+			d.add("earliest cert expiry", fmt.Sprintf("%s (%s)", e.UTC().Format(time.RFC3339), untilText(e.Sub(now))))
+		}
 	}
 	// Without a verified chain blackbox would report the zero time; an
 	// absent series is more honest than year 1.
@@ -332,10 +338,15 @@ func reasonFor(err error, now time.Time) string {
 	return "connection failed"
 }
 
-// details collects Result.Details in the order they are added.
+// details collects Result.Details in the order they are added. A nil
+// *details collects nothing: scheduled checks skip the strings (see
+// WithoutDetails).
 type details []Detail
 
 func (d *details) add(key string, value any) {
+	if d == nil {
+		return
+	}
 	var s string
 	switch v := value.(type) {
 	case string:
@@ -346,6 +357,20 @@ func (d *details) add(key string, value any) {
 		s = fmt.Sprint(v)
 	}
 	*d = append(*d, Detail{Key: key, Value: s})
+}
+
+type noDetailsKey struct{}
+
+// WithoutDetails marks checks run with ctx as not wanting Result.Details:
+// the scheduler's checks, whose details nobody reads, skip building them.
+// `statussync probe` and tests get them by default.
+func WithoutDetails(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noDetailsKey{}, true)
+}
+
+func wantDetails(ctx context.Context) bool {
+	quiet, _ := ctx.Value(noDetailsKey{}).(bool)
+	return !quiet
 }
 
 // failure is the first failed check of a probe: its publishable reason and
