@@ -13,6 +13,15 @@
 // (monitoring/get-monitoring-check.json) and [Client.Snapshot], a full poll
 // of the account that determines every check's status.
 //
+// For checks as code (statussync cloudns plan|apply): [Client.CreateCheck],
+// [Client.UpdateCheck], [Client.DeleteCheck] (monitoring/create.json,
+// update.json, delete.json), [Client.ListNotifications],
+// [Client.AddNotification] and [Client.DeleteNotification]
+// (monitoring/list-notifications.json, add-notification.json,
+// delete-notification.json). Writes are retried only after a rate-limit
+// refusal: after a lost answer or a 5xx the write may have happened, and a
+// repeated create would duplicate the check.
+//
 // # Status determination
 //
 // The API documents a status filter on the list call (-1 unknown, 0 down,

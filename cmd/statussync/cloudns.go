@@ -22,13 +22,15 @@ const cloudnsUsage = `usage:
 plan compares the ClouDNS checks file (cloudns.checks_file) with the account
 and prints what apply would create, update (old → new) and delete, and the
 notifications it would add or remove. Exit 0: nothing to change; 2: changes;
-1: error. apply carries the plan out and stops at the first failed call;
+1: error (usage errors included). apply carries the plan out and stops at the first failed call;
 exit 0 when everything was done, 1 otherwise. Checks not in the file are
 deleted only with --prune (or cloudns.checks_prune). Guide:
 docs/cloudns-as-code.md.
 `
 
-// exitChanges is plan's exit code when apply would change something.
+// exitChanges is plan's exit code when apply would change something. Since
+// CI jobs gate on it, usage errors of the cloudns commands exit 1 (not
+// exitUsage, which is also 2).
 const exitChanges = 2
 
 // runCloudNS is `statussync cloudns plan|apply`.
@@ -38,7 +40,7 @@ func runCloudNS(ctx context.Context, args, environ []string, stdout, stderr io.W
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
 			return exitOK
 		}
-		return exitUsage
+		return exitError
 	}
 	sub := args[0]
 	var c commonFlags
@@ -47,20 +49,23 @@ func runCloudNS(ctx context.Context, args, environ []string, stdout, stderr io.W
 	prune := fs.Bool("prune", false, "delete checks the file does not declare (default: cloudns.checks_prune)")
 	output := fs.String("output", "text", "plan format: text or json")
 	if err := fs.Parse(args[1:]); err != nil {
-		return flagExit(err)
+		if flagExit(err) == exitOK {
+			return exitOK
+		}
+		return exitError
 	}
 	if fs.NArg() > 0 {
 		_, _ = fmt.Fprintf(stderr, "statussync cloudns %s: unexpected argument %q\n\n%s", sub, fs.Arg(0), cloudnsUsage)
-		return exitUsage
+		return exitError
 	}
 	if *output != "text" && *output != "json" {
 		_, _ = fmt.Fprintf(stderr, "statussync cloudns %s: --output %q must be text or json\n", sub, *output)
-		return exitUsage
+		return exitError
 	}
 	logger, err := c.logger(stderr)
 	if err != nil {
 		_, _ = fmt.Fprintln(stderr, err)
-		return exitUsage
+		return exitError
 	}
 	fail := func(format string, args ...any) int {
 		_, _ = fmt.Fprintf(stderr, "statussync cloudns %s: %s\n", sub, fmt.Sprintf(format, args...))

@@ -117,11 +117,14 @@ cloudns:
 	if code != exitError || !strings.Contains(errOut, cloudnstest.TextAuthFailed) {
 		t.Errorf("plan with a wrong password = %d\n%s", code, errOut)
 	}
-	if code, _, _ := runEnv(t, env, "cloudns", "destroy"); code != exitUsage {
+	if code, _, _ := runEnv(t, env, "cloudns", "destroy"); code != exitError {
 		t.Errorf("unknown cloudns subcommand exit = %d", code)
 	}
-	if code, _, _ := runEnv(t, env, "cloudns", "plan", "--config.file", cfg, "extra"); code != exitUsage {
+	if code, _, _ := runEnv(t, env, "cloudns", "plan", "--config.file", cfg, "extra"); code != exitError {
 		t.Errorf("extra argument exit = %d", code)
+	}
+	if code, _, _ := runEnv(t, env, "cloudns", "plan", "--bogus"); code != exitError {
+		t.Errorf("unknown flag exit = %d, want 1 (2 means changes)", code)
 	}
 }
 
