@@ -152,7 +152,7 @@ func runCloudNS(ctx context.Context, args, environ []string, stdout, stderr io.W
 func loadChecksFile(path string, environ []string, defNotification string, resolve bool) (*checksfile.File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("checks file: %w\n", err)
+		return nil, errors.New("checks file: " + err.Error() + "\n")
 	}
 	f, err := checksfile.Parse(data, filepath.Base(path))
 	if err == nil && resolve {

@@ -66,7 +66,6 @@ type field struct {
 // Check type groups (reference §2.12).
 var (
 	webTypes    = []int{4, 5, 6, 7, 18}
-	pingTypes   = []int{1, 2, 3, 17}
 	portTypes   = []int{4, 5, 6, 7, 8, 9, 13, 15, 18}
 	hostTypes   = []int{4, 5, 6, 7, 10, 13, 15, 18}
 	timeoutType = []int{4, 5, 6, 7, 15, 18}

@@ -355,9 +355,8 @@ func TestApplyStopsAtFirstFailureAndRerunFinishes(t *testing.T) {
 		t.Errorf("account has %d checks, report says %d created", n, len(r.Done)-countPrefix(r.Done, "add notification"))
 	}
 
-	r, err = cloudnsplan.Apply(ctx, k.client, k.plan(t, f, false))
-	if err != nil {
-		t.Fatalf("re-run: %v", err)
+	if r, err := cloudnsplan.Apply(ctx, k.client, k.plan(t, f, false)); err != nil {
+		t.Fatalf("re-run: %v\n%+v", err, r)
 	}
 	assertAccountEqualsFile(t, k.srv, f)
 	if k.plan(t, f, false).HasChanges() {
