@@ -11,7 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/statussync/statussync/internal/apiclient"
 )
 
 // Write operations, for the checks-as-code commands: create, update and
@@ -133,10 +134,7 @@ func (c *Client) DeleteCheck(ctx context.Context, id int64) error {
 func (c *Client) ListNotifications(ctx context.Context, id int64) ([]Notification, error) {
 	var all []Notification
 	seen := map[int64]bool{}
-	for page := 1; ; page++ {
-		if page > maxPages {
-			return nil, fmt.Errorf("cloudns: list notifications of check %d: more than %d pages", id, maxPages)
-		}
+	err := apiclient.Pages(maxPages, func(page int) (int, error) {
 		p := url.Values{
 			"id":            {strconv.FormatInt(id, 10)},
 			"page":          {strconv.Itoa(page)},
@@ -149,7 +147,7 @@ func (c *Client) ListNotifications(ctx context.Context, id int64) ([]Notificatio
 			return err
 		}, nil)
 		if err != nil {
-			return nil, fmt.Errorf("cloudns: list notifications of check %d page %d: %w", id, page, err)
+			return 0, fmt.Errorf("page %d: %w", page, err)
 		}
 		added := 0
 		for _, n := range batch {
@@ -160,12 +158,17 @@ func (c *Client) ListNotifications(ctx context.Context, id int64) ([]Notificatio
 			}
 		}
 		if len(batch) < notificationRows {
-			return all, nil
+			return 0, nil
 		}
 		if added == 0 {
-			return nil, fmt.Errorf("cloudns: list notifications of check %d: page %d repeats earlier ones", id, page)
+			return 0, fmt.Errorf("page %d repeats earlier ones", page)
 		}
+		return page + 1, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cloudns: list notifications of check %d: %w", id, err)
 	}
+	return all, nil
 }
 
 // AddNotification adds a notification of typ with value to check id
@@ -206,12 +209,8 @@ func (c *Client) write(ctx context.Context, ep endpoint, params url.Values, deco
 		}
 		wait := backoff(c.waitMin, c.waitMax, attempt)
 		c.logger.Warn("retrying cloudns write after a rate-limit refusal", "operation", ep.op, "attempt", attempt+1, "wait", wait)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if apiclient.Sleep(ctx, wait) != nil {
 			return err
-		case <-t.C:
 		}
 	}
 }
