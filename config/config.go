@@ -32,6 +32,10 @@ type Config struct {
 	// Checksum identifies the loaded configuration (file, environment and
 	// secret files); a reload with an unchanged checksum is skipped.
 	Checksum string `koanf:"-"`
+	// IgnoredEnv names the STATUSSYNC_ variables Load skipped because
+	// Kubernetes injects them for a Service (service links), for a debug
+	// note; they are never configuration.
+	IgnoredEnv []string `koanf:"-"`
 }
 
 // CachetConfig says where the status page is and how to reach it. With no

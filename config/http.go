@@ -133,18 +133,10 @@ func (h *HTTPProbe) Fallback() bool { return boolOr(h.IPProtocolFallback, true) 
 func (h *HTTPProbe) HTTP2() bool { return boolOr(h.EnableHTTP2, true) }
 
 func (h *HTTPProbe) validate(p *problems, path, object string) {
-	u, err := url.Parse(h.URL)
-	switch {
-	case h.URL == "":
+	if h.URL == "" {
 		p.add(path+".url", object, "is required")
-	case err != nil:
-		p.add(path+".url", object, "%v", err)
-	case u.Scheme != "http" && u.Scheme != "https":
-		p.add(path+".url", object, "scheme %q must be http or https", u.Scheme)
-	case u.Host == "":
-		p.add(path+".url", object, "has no host")
-	default:
-		h.parsedURL = u
+	} else {
+		h.parsedURL = checkURL(p, path+".url", object, h.URL, "http", "https")
 	}
 	if h.Method == "" {
 		h.Method = http.MethodGet
@@ -212,17 +204,7 @@ func (h *HTTPProbe) validate(p *problems, path, object string) {
 
 	h.validateAuth(p, path, object)
 	if h.ProxyURL != "" {
-		pu, err := url.Parse(h.ProxyURL)
-		switch {
-		case err != nil:
-			p.add(path+".proxy_url", object, "%v", err)
-		case pu.Scheme != "http" && pu.Scheme != "https" && pu.Scheme != "socks5":
-			p.add(path+".proxy_url", object, "scheme %q must be http, https or socks5", pu.Scheme)
-		case pu.Host == "":
-			p.add(path+".proxy_url", object, "has no host")
-		default:
-			h.proxyURL = pu
-		}
+		h.proxyURL = checkURL(p, path+".proxy_url", object, h.ProxyURL, "https", "socks5", "http")
 	}
 	validateIPProtocol(p, path, object, &h.PreferredIPProtocol, &h.IPProtocolFallback)
 	if h.BodySizeLimit < 0 {

@@ -29,10 +29,27 @@ const EnvPrefix = "STATUSSYNC_"
 // is a flag's stand-in, not a key, so the key overrides skip it.
 const EnvConfigFile = EnvPrefix + "CONFIG_FILE"
 
+// LoadOption changes what Load requires.
+type LoadOption func(*loadOptions)
+
+type loadOptions struct {
+	withoutCachet bool
+}
+
+// WithoutCachetCredentials loads a configuration for a command that never
+// writes to Cachet (probe): cachet.token_file is neither required nor read.
+func WithoutCachetCredentials() LoadOption {
+	return func(o *loadOptions) { o.withoutCachet = true }
+}
+
 // Load builds the configuration from the defaults, the YAML file at path
 // (none if empty), the STATUSSYNC_ variables in environ and the secret files,
 // then validates it. The error lists every problem found (see Problems).
-func Load(path string, environ []string) (*Config, error) {
+func Load(path string, environ []string, opts ...LoadOption) (*Config, error) {
+	var o loadOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	k := koanf.New(".")
 	if err := k.Load(structs.Provider(Default(), "koanf"), nil); err != nil {
 		return nil, fmt.Errorf("load defaults: %w", err)
@@ -46,15 +63,22 @@ func Load(path string, environ []string) (*Config, error) {
 		}
 		sum.Write(data)
 		if err := k.Load(rawbytes.Provider(data), yaml.Parser()); err != nil {
-			return nil, fmt.Errorf("parse config file %s: %w", path, err)
+			return nil, fmt.Errorf("parse config file %s: %s", path, yamlProblem(data, err))
 		}
 	}
 
 	envKeys := map[string]string{} // key path -> variable name, for messages
 	vars := slices.Clone(environ)
 	sort.Strings(vars)
+	var ignored []string
 	for _, kv := range vars {
-		if strings.HasPrefix(kv, EnvPrefix) {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case isServiceLink(name):
+			// Kubernetes's service links change with the Service's IP;
+			// they are not configuration and must not trigger a reload.
+			ignored = append(ignored, name)
+		case strings.HasPrefix(kv, EnvPrefix):
 			sum.Write([]byte(kv + "\n"))
 		}
 	}
@@ -62,7 +86,7 @@ func Load(path string, environ []string) (*Config, error) {
 		Prefix:      EnvPrefix,
 		EnvironFunc: func() []string { return vars },
 		TransformFunc: func(name, value string) (string, any) {
-			if name == EnvConfigFile {
+			if name == EnvConfigFile || isServiceLink(name) {
 				return "", nil
 			}
 			key := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, EnvPrefix), "__", "."))
@@ -90,7 +114,7 @@ func Load(path string, environ []string) (*Config, error) {
 		WeaklyTypedInput: true,
 	}
 	if err := k.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{DecoderConfig: md}); err != nil {
-		addDecodeErrors(&p, err, raw)
+		addDecodeErrors(&p, err, raw, envKeys)
 	}
 	// Semantic checks run even after decoding problems, so one pass reports
 	// everything; only their findings at paths that already have a problem
@@ -98,6 +122,11 @@ func Load(path string, environ []string) (*Config, error) {
 	reported := len(p.errs)
 	markRawKinds(cfg, raw)
 	semantic := problems{digest: sum}
+	if o.withoutCachet {
+		// Nothing will be written: Cachet's credentials are not needed,
+		// and an unset cachet.url needs none to be valid.
+		cfg.Cachet.DryRun, cfg.Cachet.Token, cfg.Cachet.TokenFile = true, "", ""
+	}
 	cfg.readSecretFiles(&semantic)
 	cfg.applyDefaults()
 	cfg.validate(&semantic, environ)
@@ -110,6 +139,7 @@ func Load(path string, environ []string) (*Config, error) {
 		return nil, p.err()
 	}
 	cfg.fingerprint(raw)
+	cfg.IgnoredEnv = ignored
 	cfg.Checksum = hex.EncodeToString(sum.Sum(nil))
 	return cfg, nil
 }
@@ -257,10 +287,10 @@ func objectFor(path string, item any, parent string) string {
 
 // addDecodeErrors turns mapstructure's joined errors into Problems with
 // their key paths and owning objects.
-func addDecodeErrors(p *problems, err error, raw map[string]any) {
+func addDecodeErrors(p *problems, err error, raw map[string]any, envKeys map[string]string) {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range j.Unwrap() {
-			addDecodeErrors(p, e, raw)
+			addDecodeErrors(p, e, raw, envKeys)
 		}
 		return
 	}
@@ -272,15 +302,19 @@ func addDecodeErrors(p *problems, err error, raw map[string]any) {
 	// A DecodeError may wrap a join of its children's errors.
 	if inner := de.Unwrap(); inner != nil {
 		if _, ok := inner.(interface{ Unwrap() []error }); ok {
-			addDecodeErrors(p, inner, raw)
+			addDecodeErrors(p, inner, raw, envKeys)
 			return
 		}
 		if _, ok := inner.(*mapstructure.DecodeError); ok {
-			addDecodeErrors(p, inner, raw)
+			addDecodeErrors(p, inner, raw, envKeys)
 			return
 		}
 	}
-	p.add(de.Name(), objectAt(de.Name(), raw), "%v", de.Unwrap())
+	msg := plainDecodeError(de.Unwrap())
+	if name, fromEnv := envKeys[de.Name()]; fromEnv {
+		msg += " (set by environment variable " + name + ")"
+	}
+	p.add(de.Name(), objectAt(de.Name(), raw), "%s", msg)
 }
 
 // objectAt finds the monitor or component that a key path such as

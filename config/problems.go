@@ -34,7 +34,9 @@ func (p *problems) readFile(path string) ([]byte, error) {
 // add records a problem at a key path. object names the monitor or
 // component the path belongs to, or is empty for top-level keys.
 func (p *problems) add(path, object, format string, args ...any) {
-	p.errs = append(p.errs, &Problem{Path: path, Object: object, Msg: fmt.Sprintf(format, args...)})
+	// Messages quote values from the file; a URL among them must not
+	// carry its password into check output, logs or a /-/reload answer.
+	p.errs = append(p.errs, &Problem{Path: path, Object: object, Msg: RedactURLs(fmt.Sprintf(format, args...))})
 }
 
 func (p *problems) err() error { return errors.Join(p.errs...) }

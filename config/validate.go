@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -54,15 +53,8 @@ func (c *Config) validate(p *problems, environ []string) {
 func (c *Config) validateCachet(p *problems) {
 	cc := &c.Cachet
 	if cc.URL != "" {
-		u, err := url.Parse(cc.URL)
-		switch {
-		case err != nil:
-			p.add("cachet.url", "", "%v", err)
-		case u.Scheme != "http" && u.Scheme != "https":
-			p.add("cachet.url", "", "scheme %q must be http or https", u.Scheme)
-		case u.Host == "":
-			p.add("cachet.url", "", "has no host")
-		case strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/v1"):
+		u := checkURL(p, "cachet.url", "", cc.URL, "http", "https")
+		if u != nil && strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/v1") {
 			p.add("cachet.url", "", "ends in /v1, the Cachet 2 API; Cachet 3's API base has no version, e.g. https://status.example.org/api")
 		}
 		if cc.Token == "" && cc.TokenFile == "" && !cc.DryRun {
@@ -115,8 +107,8 @@ func (c *Config) validateCloudNS(p *problems) {
 	}
 	if cc.URL == "" {
 		p.add("cloudns.url", "", "is required")
-	} else if u, err := url.Parse(cc.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		p.add("cloudns.url", "", "%q is not an http(s) URL", cc.URL)
+	} else {
+		checkURL(p, "cloudns.url", "", cc.URL, "http", "https")
 	}
 	if cc.PollInterval < 10*time.Second {
 		p.add("cloudns.poll_interval", "", "%v must be at least 10s", cc.PollInterval)

@@ -179,7 +179,8 @@ func TestConfigMapPassesCheck(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := envFor(t, c, "statussync-7d9f8-abcde", namespace)
+	// extra is what stands in for the cluster: secret files and ClouDNS.
+	var extra []string
 	// Every secret file the configuration names must be a mounted Secret
 	// item; stand-ins take their place here.
 	for key, p := range map[string]string{
@@ -198,7 +199,7 @@ func TestConfigMapPassesCheck(t *testing.T) {
 		if err := os.WriteFile(local, []byte("stand-in for "+src+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		env = append(env, "STATUSSYNC_"+key+"="+local)
+		extra = append(extra, "STATUSSYNC_"+key+"="+local)
 	}
 
 	// With cloudns monitors, check also looks the checks up in the
@@ -208,7 +209,8 @@ func TestConfigMapPassesCheck(t *testing.T) {
 		_, _ = io.WriteString(w, `{"status":"Failed","statusDescription":"Invalid authentication, incorrect auth-id or auth-password."}`)
 	}))
 	t.Cleanup(cloudns.Close)
-	env = append(env, "STATUSSYNC_CLOUDNS__URL="+cloudns.URL)
+	extra = append(extra, "STATUSSYNC_CLOUDNS__URL="+cloudns.URL)
+	env := append(podEnvironment(t, d, builtServices(objs), false), extra...)
 
 	t.Run("valid", func(t *testing.T) {
 		code, out, errOut := runStatussync(t, env, "check", "--config.file="+cfgFile)
@@ -217,6 +219,15 @@ func TestConfigMapPassesCheck(t *testing.T) {
 		}
 		if !strings.Contains(out, "writes to "+cfg.Cachet.URL) {
 			t.Errorf("statussync check: %s: want it to write to Cachet, not a dry run", strings.TrimSpace(out))
+		}
+	})
+	// statussync must survive a pod spec that lost enableServiceLinks:
+	// false (an overlay, a Helm chart): the links are skipped, not keys.
+	t.Run("with service links", func(t *testing.T) {
+		linked := append(podEnvironment(t, d, builtServices(objs), true), extra...)
+		code, out, errOut := runStatussync(t, linked, "check", "--config.file="+cfgFile)
+		if code != 0 || !strings.HasPrefix(out, "configuration ok:") {
+			t.Fatalf("statussync check with Kubernetes service links: exit %d\n%s%s", code, out, errOut)
 		}
 	})
 	// Without the Deployment's environment the same file is rejected: the

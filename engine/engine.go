@@ -307,9 +307,11 @@ func (LogSink) Sample(string, config.MetricSpec, float64, time.Time) {}
 
 // Desire logs the change.
 func (s LogSink) Desire(u ComponentUpdate) {
-	s.Logger.Info("dry run: would update component",
-		"component", u.Component.Name, "cachet_id", u.Component.CachetID,
-		"from", u.From.String(), "to", u.To.String())
+	attrs := []any{"component", u.Component.Name}
+	if u.Component.CachetID != 0 { // 0 means "matched by name", not an id
+		attrs = append(attrs, "cachet_id", u.Component.CachetID)
+	}
+	s.Logger.Info("dry run: would update component", append(attrs, "from", u.From.String(), "to", u.To.String())...)
 	if !u.Component.Incidents.Enabled {
 		return
 	}

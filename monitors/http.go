@@ -77,6 +77,11 @@ func newRedactor(c *config.HTTPProbe) *strings.Replacer {
 	if tok := c.Token(); tok != "" {
 		secrets = append(secrets, tok.Reveal())
 	}
+	if u := c.ParsedURL(); u != nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			secrets = append(secrets, pw)
+		}
+	}
 	for k, v := range c.Headers {
 		if secretHeader(k) && v != "" {
 			secrets = append(secrets, v)
@@ -348,7 +353,7 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 		d = &details{}
 	}
 	var f failure
-	d.add("url", cfg.URL)
+	d.add("url", config.RedactURL(cfg.URL))
 
 	c := &httpCheck{m: m}
 	redirects := 0

@@ -20,16 +20,12 @@ func runCheck(args, environ []string, stdout, stderr io.Writer) int {
 	var c commonFlags
 	fs := newFlagSet("check", stderr, &c, environ)
 	offline := fs.Bool("offline", false, "do not look the cloudns monitors' checks up in the ClouDNS account")
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
 	}
 	cfg, err := config.Load(c.configFile, environ)
 	if err != nil {
-		problems := config.Problems(err)
-		_, _ = fmt.Fprintf(stderr, "configuration is invalid (%d problems):\n", len(problems))
-		for _, p := range problems {
-			_, _ = fmt.Fprintf(stderr, "  %v\n", p)
-		}
+		printProblems(stderr, err)
 		return exitError
 	}
 	// Build every monitor too (no network), so that whatever `run` would
@@ -70,8 +66,27 @@ func runCheck(args, environ []string, stdout, stderr io.Writer) int {
 			_, _ = fmt.Fprintf(stderr, "warning: %s\n", w)
 		}
 	}
+	switch {
+	case c.configFile == "":
+		_, _ = fmt.Fprintf(stderr, "warning: no --config.file (or %s): this checked the built-in defaults, which check nothing\n", config.EnvConfigFile)
+	case len(cfg.Monitors) == 0:
+		_, _ = fmt.Fprintf(stderr, "warning: %s has no monitors: statussync would check nothing\n", c.configFile)
+	}
 	_, _ = fmt.Fprintln(stdout, summary(cfg))
 	return exitOK
+}
+
+// printProblems lists every problem of a configuration Load rejected.
+func printProblems(w io.Writer, err error) {
+	problems := config.Problems(err)
+	if len(problems) == 1 {
+		_, _ = fmt.Fprintf(w, "configuration is invalid:\n")
+	} else {
+		_, _ = fmt.Fprintf(w, "configuration is invalid (%d problems):\n", len(problems))
+	}
+	for _, p := range problems {
+		_, _ = fmt.Fprintf(w, "  %v\n", p)
+	}
 }
 
 // newPoller builds the ClouDNS poller the cloudns monitors of cfg share,
@@ -95,7 +110,7 @@ func summary(cfg *config.Config) string {
 	for _, k := range slices.Sorted(maps.Keys(kinds)) {
 		parts = append(parts, fmt.Sprintf("%d %s", kinds[k], k))
 	}
-	mode := "writes to " + cfg.Cachet.URL
+	mode := "writes to " + config.RedactURL(cfg.Cachet.URL)
 	if !cfg.Cachet.Enabled() {
 		mode = "dry run"
 	}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -36,7 +37,8 @@ commands:
   probe     run monitors once now and print their results (no Cachet writes)
   import    convert a cachet-monitor, blackbox_exporter or ClouDNS checks configuration
   cloudns   plan or apply the ClouDNS checks file (checks as code)
-  version   print the version
+  version   print the version (also --version)
+  help      print this help (also --help)
 
 Run 'statussync COMMAND -h' for a command's flags.
 `
@@ -55,6 +57,16 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
+	// The top-level flags stand for their commands wherever they appear
+	// first; `statussync --help` lists the commands, not run's flags.
+	if cmd == "run" && len(args) > 0 {
+		switch args[0] {
+		case "-h", "-help", "--help":
+			cmd, args = "help", args[1:]
+		case "-version", "--version":
+			cmd, args = "version", args[1:]
+		}
+	}
 	switch cmd {
 	case "run":
 		return runDaemon(ctx, args, environ, stderr)
@@ -67,6 +79,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	case "cloudns":
 		return runCloudNS(ctx, args, environ, stdout, stderr)
 	case "version":
+		if len(args) > 0 {
+			return usageError(stderr, "version", fmt.Sprintf("unexpected argument %q", args[0]))
+		}
 		bi := buildinfo.Get()
 		_, _ = fmt.Fprintf(stdout, "statussync %s (revision %s, %s)\n", bi.Version, bi.Revision, bi.GoVersion)
 		return exitOK
@@ -89,9 +104,14 @@ type commonFlags struct {
 func newFlagSet(name string, stderr io.Writer, c *commonFlags, environ []string) *flag.FlagSet {
 	fs := flag.NewFlagSet("statussync "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		_, _ = fmt.Fprintf(stderr, "usage: statussync %s [flags]\n\nflags:\n", name)
+		fs.PrintDefaults()
+		_, _ = fmt.Fprint(stderr, "\nRun 'statussync --help' for the list of commands.\n")
+	}
 	fs.StringVar(&c.configFile, "config.file", lookupEnv(environ, config.EnvConfigFile),
 		"configuration file (env "+config.EnvConfigFile+"); with none, the built-in defaults")
-	fs.StringVar(&c.logLevel, "log.level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.logLevel, "log.level", "info", "log level: "+strings.Join(logLevels, ", "))
 	fs.StringVar(&c.logFormat, "log.format", "json", "log format: json or text")
 	return fs
 }
@@ -105,12 +125,15 @@ func lookupEnv(environ []string, key string) string {
 	return ""
 }
 
+// logLevels are the values --log.level takes.
+var logLevels = []string{"debug", "info", "warn", "error"}
+
 func (c *commonFlags) logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
-		return nil, fmt.Errorf("--log.level: %w", err)
+	if !slices.Contains(logLevels, strings.ToLower(c.logLevel)) || level.UnmarshalText([]byte(c.logLevel)) != nil {
+		return nil, fmt.Errorf("--log.level %q must be one of %s", c.logLevel, strings.Join(logLevels, ", "))
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: durationsAsText}
 	switch c.logFormat {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
@@ -120,26 +143,41 @@ func (c *commonFlags) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log.format %q must be json or text", c.logFormat)
 }
 
+// durationsAsText writes every duration the way the text handler does
+// ("1.234s", "250ms") in both formats: slog's JSON handler would otherwise
+// write nanoseconds, so the same log line would change unit with
+// --log.format.
+func durationsAsText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
+}
+
 func runDaemon(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	var c commonFlags
 	fs := newFlagSet("run", stderr, &c, environ)
 	listen := fs.String("web.listen-address", ":9470", "address for /metrics, /healthz, /readyz and /-/reload")
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	reloadDetail := fs.Bool("web.reload-detail", false, "answer a rejected POST /-/reload with every problem (default: only their number; the log has them)")
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
 	}
 	logger, err := c.logger(stderr)
 	if err != nil {
-		_, _ = fmt.Fprintln(stderr, err)
-		return exitUsage
+		return usageError(stderr, "run", err.Error())
 	}
 	bi := buildinfo.Get()
 	logger.Info("starting statussync", "version", bi.Version, "revision", bi.Revision, "config_file", c.configFile)
+	if c.configFile == "" {
+		logger.Warn("no --config.file (or " + config.EnvConfigFile + "): running the built-in defaults, which check nothing")
+	}
 	a, err := app.New(app.Options{
 		ConfigFile:    c.configFile,
 		ListenAddress: *listen,
 		Environ:       environ,
 		Logger:        logger,
 		HandleSIGHUP:  true,
+		ReloadDetail:  *reloadDetail,
 	})
 	if err != nil {
 		for _, p := range config.Problems(err) {
@@ -158,5 +196,31 @@ func flagExit(err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
+	return exitUsage
+}
+
+// parseFlags parses a command's flags and refuses anything left over: a
+// stray word is a typo or a misplaced command (`statussync --log.level
+// debug chek`, `probe web-1`), never something to ignore. ok is false when
+// the command must exit with code.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err), false
+	}
+	if fs.NArg() > 0 {
+		name := strings.TrimPrefix(fs.Name(), "statussync ")
+		what := "unexpected argument"
+		if name == "run" {
+			what = "unknown command or unexpected argument"
+		}
+		return usageError(stderr, name, fmt.Sprintf("%s %q", what, fs.Arg(0))), false
+	}
+	return 0, true
+}
+
+// usageError prints a usage problem with the command's usage line and
+// returns the usage exit code.
+func usageError(stderr io.Writer, cmd, msg string) int {
+	_, _ = fmt.Fprintf(stderr, "statussync %s: %s\nusage: statussync %s [flags] (see 'statussync %s -h'; commands: 'statussync --help')\n", cmd, msg, cmd, cmd)
 	return exitUsage
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -43,6 +44,10 @@ type Options struct {
 	// HandleSIGHUP makes Run reload on SIGHUP. Tests leave it off so that
 	// parallel tests do not see each other's signals.
 	HandleSIGHUP bool
+	// ReloadDetail makes a rejected POST /-/reload answer every problem.
+	// Off, the caller (who is not authenticated) learns only how many
+	// there are; the log has them all either way.
+	ReloadDetail bool
 }
 
 // App is one running statussync.
@@ -70,7 +75,7 @@ type App struct {
 	reloadOK   prometheus.Gauge
 	reloadTime prometheus.Gauge
 
-	reloads   chan chan error
+	reloads   chan chan reloadReply
 	listening chan net.Addr
 }
 
@@ -83,6 +88,12 @@ func New(opts Options) (*App, error) {
 	cfg, err := config.Load(opts.ConfigFile, opts.Environ)
 	if err != nil {
 		return nil, err
+	}
+	if len(cfg.Monitors) == 0 {
+		opts.Logger.Warn("the configuration has no monitors: nothing will be checked", "config_file", opts.ConfigFile)
+	}
+	if len(cfg.IgnoredEnv) > 0 {
+		opts.Logger.Debug("ignoring Kubernetes service-link variables, they are not configuration", "vars", cfg.IgnoredEnv)
 	}
 
 	reg := prometheus.NewRegistry()
@@ -111,7 +122,7 @@ func New(opts Options) (*App, error) {
 			Help: "Timestamp of the last successful configuration reload.",
 		}),
 		cloudnsMetrics: monitors.NewCloudNSMetrics(reg),
-		reloads:        make(chan chan error),
+		reloads:        make(chan chan reloadReply),
 		listening:      make(chan net.Addr, 1),
 	}
 	a.reloadOK.Set(1)
@@ -244,9 +255,10 @@ func (a *App) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-hup:
-			_ = a.reload(ctx)
+			_, _ = a.reload(ctx)
 		case reply := <-a.reloads:
-			reply <- a.reload(ctx)
+			outcome, err := a.reload(ctx)
+			reply <- reloadReply{outcome, err}
 		case err := <-serveErr:
 			stopElection()
 			<-elected
@@ -269,8 +281,9 @@ func (a *App) lead(ctx context.Context) {
 		a.poller.SetActive(true)
 	}
 	a.syncWriterLocked()
+	msg := leadingMessage(a.cfg.Cachet.Enabled(), a.poller != nil)
 	a.mu.Unlock()
-	a.logger.Info("leading: writing to Cachet and polling ClouDNS")
+	a.logger.Info(msg)
 
 	<-ctx.Done()
 
@@ -281,7 +294,21 @@ func (a *App) lead(ctx context.Context) {
 	}
 	a.syncWriterLocked()
 	a.mu.Unlock()
-	a.logger.Info("no longer leading: stopped writing")
+	a.logger.Info("no longer leading")
+}
+
+// leadingMessage says what the leader does, and only that: a dry run
+// writes nothing, and without cloudns monitors nothing is polled.
+func leadingMessage(writes, polls bool) string {
+	switch {
+	case writes && polls:
+		return "leading: writing to Cachet and polling ClouDNS"
+	case writes:
+		return "leading: writing to Cachet"
+	case polls:
+		return "leading: polling ClouDNS (dry run: nothing is written to Cachet)"
+	}
+	return "leading (dry run: nothing is written to Cachet)"
 }
 
 // syncWriterLocked runs the writer exactly while this replica leads and
@@ -346,27 +373,54 @@ func (a *App) closePoller() {
 	}
 }
 
+// ReloadOutcome is what a reload did.
+type ReloadOutcome string
+
+// Reload outcomes, as POST /-/reload answers them.
+const (
+	// ReloadApplied: the new configuration runs.
+	ReloadApplied ReloadOutcome = "applied"
+	// ReloadUnchanged: nothing changed (file, environment, secret files),
+	// so nothing was done.
+	ReloadUnchanged ReloadOutcome = "unchanged"
+	// ReloadRejected: the configuration is invalid or its monitors did not
+	// build; the running configuration stays.
+	ReloadRejected ReloadOutcome = "rejected"
+)
+
+type reloadReply struct {
+	outcome ReloadOutcome
+	err     error
+}
+
 // Reload asks the running app to reload its configuration and waits for
 // the outcome. It is what POST /-/reload does.
 func (a *App) Reload(ctx context.Context) error {
-	reply := make(chan error, 1)
+	_, err := a.ReloadOutcome(ctx)
+	return err
+}
+
+// ReloadOutcome is Reload, also saying what happened; the error is non-nil
+// exactly when the outcome is ReloadRejected (or ctx ended first).
+func (a *App) ReloadOutcome(ctx context.Context) (ReloadOutcome, error) {
+	reply := make(chan reloadReply, 1)
 	select {
 	case a.reloads <- reply:
 	case <-ctx.Done():
-		return ctx.Err()
+		return ReloadRejected, ctx.Err()
 	}
 	select {
-	case err := <-reply:
-		return err
+	case r := <-reply:
+		return r.outcome, r.err
 	case <-ctx.Done():
-		return ctx.Err()
+		return ReloadRejected, ctx.Err()
 	}
 }
 
 // reload loads and validates the configuration and swaps it in only if it
 // is valid and its monitors build; otherwise the running configuration
 // stays, every problem is logged, and the reload gauge drops to 0.
-func (a *App) reload(ctx context.Context) error {
+func (a *App) reload(ctx context.Context) (ReloadOutcome, error) {
 	cfg, err := config.Load(a.opts.ConfigFile, a.opts.Environ)
 	a.mu.Lock()
 	current, oldPoller := a.cfg, a.poller
@@ -374,7 +428,7 @@ func (a *App) reload(ctx context.Context) error {
 	if err == nil && cfg.Checksum == current.Checksum {
 		a.logger.Info("configuration unchanged, reload skipped")
 		a.reloadOK.Set(1)
-		return nil
+		return ReloadUnchanged, nil
 	}
 	var poller *monitors.CloudNSPoller
 	if err == nil {
@@ -397,7 +451,7 @@ func (a *App) reload(ctx context.Context) error {
 		for _, p := range config.Problems(err) {
 			a.logger.Error("configuration reload failed, keeping the running configuration", "err", p)
 		}
-		return err
+		return ReloadRejected, err
 	}
 	if cfg.HA != current.HA {
 		a.logger.Warn("ha settings changed; they take effect at the next restart")
@@ -414,7 +468,7 @@ func (a *App) reload(ctx context.Context) error {
 	a.reloadOK.Set(1)
 	a.reloadTime.SetToCurrentTime()
 	a.logger.Info("configuration reloaded", "monitors", len(cfg.Monitors), "components", len(cfg.Components))
-	return nil
+	return ReloadApplied, nil
 }
 
 func (a *App) handler() http.Handler {
@@ -436,14 +490,31 @@ func (a *App) handler() http.Handler {
 		_, _ = fmt.Fprintln(w, "ready")
 	})
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, r *http.Request) {
-		if err := a.Reload(r.Context()); err != nil {
-			http.Error(w, "reload failed:\n"+err.Error(), http.StatusInternalServerError)
+		outcome, err := a.ReloadOutcome(r.Context())
+		if err != nil {
+			http.Error(w, reloadAnswer(outcome, err, a.opts.ReloadDetail), http.StatusInternalServerError)
 			return
 		}
-		_, _ = fmt.Fprintln(w, "reloaded")
+		_, _ = fmt.Fprintln(w, outcome)
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = fmt.Fprintln(w, "statussync: /metrics /healthz /readyz, POST /-/reload")
 	})
 	return mux
+}
+
+// reloadAnswer is the body of a failed POST /-/reload: the outcome first,
+// then either every problem (detail) or only their number.
+func reloadAnswer(outcome ReloadOutcome, err error, detail bool) string {
+	problems := config.Problems(err)
+	if detail {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s: the running configuration stays\n", outcome)
+		for _, p := range problems {
+			fmt.Fprintf(&b, "%s\n", config.RedactURLs(p.Error()))
+		}
+		return b.String()
+	}
+	return fmt.Sprintf("%s: the configuration has %d problem(s); the running configuration stays. "+
+		"The log lists them, as does `statussync check` (or start with --web.reload-detail).", outcome, len(problems))
 }

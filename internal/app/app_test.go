@@ -81,6 +81,7 @@ components:
 		ConfigFile:    cfgPath,
 		ListenAddress: "127.0.0.1:0",
 		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		ReloadDetail:  true,
 	})
 	if err != nil {
 		t.Fatal(err)
