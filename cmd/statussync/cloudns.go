@@ -18,6 +18,7 @@ import (
 const cloudnsUsage = `usage:
   statussync cloudns plan  [--config.file FILE] [--checks-file FILE] [--prune] [--output text|json]
   statussync cloudns apply [--config.file FILE] [--checks-file FILE] [--prune] [--output text|json]
+  (apply --output json prints one object: {"plan": ..., "report": {done, failed, not_done, writes}})
 
 plan compares the ClouDNS checks file (cloudns.checks_file) with the account
 and prints what apply would create, update (old → new) and delete, and the
@@ -113,9 +114,13 @@ func runCloudNS(ctx context.Context, args, environ []string, stdout, stderr io.W
 	if err != nil {
 		return fail("%v", err)
 	}
-	if *output == "json" && sub == "plan" {
+	jsonOut := *output == "json"
+	switch {
+	case jsonOut && sub == "plan":
 		err = plan.WriteJSON(stdout)
-	} else {
+	case jsonOut && !plan.HasChanges():
+		err = writeJSON(stdout, map[string]any{"plan": plan.JSON(), "report": cloudnsplan.Report{Done: []string{}}})
+	case !jsonOut:
 		err = plan.WriteText(stdout)
 	}
 	if err != nil {
@@ -131,8 +136,9 @@ func runCloudNS(ctx context.Context, args, environ []string, stdout, stderr io.W
 		return exitOK
 	}
 	report, err := cloudnsplan.Apply(ctx, client, plan)
-	if *output == "json" {
-		if werr := writeJSON(stdout, report); werr != nil && err == nil {
+	if jsonOut {
+		// One JSON object: the plan and what was done of it.
+		if werr := writeJSON(stdout, map[string]any{"plan": plan.JSON(), "report": report}); werr != nil && err == nil {
 			err = werr
 		}
 	} else {

@@ -88,10 +88,18 @@ cloudns:
 		!strings.Contains(out, "notification + mail $PAGERDUTY_EMAIL") || !strings.Contains(out, "notification + mail $MAIL_ALERTS") {
 		t.Fatalf("plan = %d\n%s\n%s", code, out, errOut)
 	}
-	code, out, errOut = runEnv(t, env, "cloudns", "apply", "--config.file", cfg)
+	code, out, errOut = runEnv(t, env, "cloudns", "apply", "--config.file", cfg, "--output", "json")
 	noSecrets("apply", out+errOut)
-	if code != exitOK || !strings.Contains(out, "Apply complete: 4 steps done.") {
-		t.Fatalf("apply = %d\n%s\n%s", code, out, errOut)
+	var applied struct {
+		Plan   struct{ Creates int }   `json:"plan"`
+		Report struct{ Done []string } `json:"report"`
+	}
+	if err := json.Unmarshal([]byte(out), &applied); err != nil || code != exitOK || applied.Plan.Creates != 2 || len(applied.Report.Done) != 4 {
+		t.Fatalf("apply = %d %v\n%s\n%s", code, err, out, errOut)
+	}
+	code, out, errOut = runEnv(t, env, "cloudns", "apply", "--config.file", cfg)
+	if code != exitOK || !strings.Contains(out, "Nothing to do.") || strings.Contains(out, "Apply complete") {
+		t.Fatalf("second apply = %d\n%s\n%s", code, out, errOut)
 	}
 	code, out, errOut = runEnv(t, env, "cloudns", "plan", "--config.file", cfg, "--output", "json")
 	noSecrets("json plan", out+errOut)

@@ -63,6 +63,14 @@ func (p *Plan) WriteText(w io.Writer) error {
 
 // WriteJSON prints the plan as one JSON object.
 func (p *Plan) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p.JSON())
+}
+
+// JSON returns the plan as --output json shows it: the plan's fields plus
+// has_changes and the counts.
+func (p *Plan) JSON() any {
 	out := struct {
 		*Plan
 		HasChanges bool `json:"has_changes"`
@@ -72,11 +80,11 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		Kept       int  `json:"kept"`
 	}{p, p.HasChanges(), p.Count(ActionCreate), p.Count(ActionUpdate), p.Count(ActionDelete), p.Kept()}
 	if out.Changes == nil {
-		out.Changes = []Change{}
+		c := *p
+		c.Changes = []Change{}
+		out.Plan = &c
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return out
 }
 
 // WriteText prints the report: what was done, what failed and what was not
