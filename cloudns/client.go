@@ -107,13 +107,7 @@ type decodeFunc func(body []byte) error
 // credentials; they are added here, into the POST form only. attempts, if not
 // nil, is incremented per HTTP request sent.
 func (c *Client) call(ctx context.Context, ep endpoint, params url.Values, decode decodeFunc, attempts *int) error {
-	form := url.Values{}
-	for k, v := range c.identity {
-		form[k] = v
-	}
-	for k, v := range params {
-		form[k] = v
-	}
+	form := c.form(params)
 	for attempt := 0; ; attempt++ {
 		err := c.attempt(ctx, ep, form, decode, attempts)
 		if err == nil {

@@ -195,13 +195,7 @@ func (c *Client) DeleteNotification(ctx context.Context, id, nid int64) error {
 // ClouDNS refused it for the rate limit: after a transport error or a 5xx
 // the write may have happened, and repeating a create would duplicate it.
 func (c *Client) write(ctx context.Context, ep endpoint, params url.Values, decode decodeFunc) error {
-	form := url.Values{}
-	for k, v := range c.identity {
-		form[k] = v
-	}
-	for k, v := range params {
-		form[k] = v
-	}
+	form := c.form(params)
 	for attempt := 0; ; attempt++ {
 		err := c.attempt(ctx, ep, form, decode, nil)
 		if err == nil || KindOf(err) != KindRateLimited || attempt >= c.maxRetries {
@@ -297,4 +291,16 @@ func cloneValues(v url.Values) url.Values {
 		out[k] = append([]string(nil), vs...)
 	}
 	return out
+}
+
+// form is the POST form of a call: the credentials and params.
+func (c *Client) form(params url.Values) url.Values {
+	form := url.Values{}
+	for k, v := range c.identity {
+		form[k] = v
+	}
+	for k, v := range params {
+		form[k] = v
+	}
+	return form
 }

@@ -139,13 +139,9 @@ func (s *Server) manageLocked(path string, p url.Values) string {
 		if failure != "" {
 			return FailedBody(failure)
 		}
-		rows, ok := rowsPerPage(p)
-		if !ok {
-			return FailedBody(TextRowsPerPage)
-		}
-		page, err := strconv.Atoi(p.Get("page"))
-		if err != nil || page < 1 {
-			return FailedBody(TextPage)
+		rows, page, failure := pageParams(p)
+		if failure != "" {
+			return failure
 		}
 		from := (page - 1) * rows
 		if from >= len(c.Notifications) {

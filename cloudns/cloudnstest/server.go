@@ -706,14 +706,24 @@ func rowsPerPage(p url.Values) (int, bool) {
 	return 0, false
 }
 
-func (s *Server) getRecordsLocked(p url.Values) string {
+// pageParams reads rows-per-page and page, or returns the documented
+// failure body.
+func pageParams(p url.Values) (rows, page int, failure string) {
 	rows, ok := rowsPerPage(p)
 	if !ok {
-		return FailedBody(TextRowsPerPage)
+		return 0, 0, FailedBody(TextRowsPerPage)
 	}
 	page, err := strconv.Atoi(p.Get("page"))
 	if err != nil || page < 1 {
-		return FailedBody(TextPage)
+		return 0, 0, FailedBody(TextPage)
+	}
+	return rows, page, ""
+}
+
+func (s *Server) getRecordsLocked(p url.Values) string {
+	rows, page, failure := pageParams(p)
+	if failure != "" {
+		return failure
 	}
 	checks, failure := s.filteredLocked(p)
 	if failure != "" {

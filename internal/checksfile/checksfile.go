@@ -451,41 +451,26 @@ func scalarInt(v *yaml.Node) (int64, bool) {
 	return n, err == nil
 }
 
+// numberRanges bound the numeric keys: lowest, highest and what the key is.
+var numberRanges = map[string]struct {
+	lo, hi int64
+	what   string
+}{
+	"port":                 {1, 65535, "a port (1-65535)"},
+	"http_status_code":     {100, 599, "an HTTP status code (100-599)"},
+	"check_period":         {30, 86400, "a check period in seconds (30-86400)"},
+	"timeout":              {1, 60, "a timeout in seconds (1-60)"},
+	"status_change_checks": {1, 10, "a number of checks (1-10)"},
+	"state":                {0, 1, "0 or 1"},
+	"open_port":            {0, 1, "0 or 1"},
+	"ip_type":              {0, 3, "an ip_type (0-3)"},
+	"connection_security":  {0, 3, "a connection_security value (0-3)"},
+}
+
 // checkNumber returns why n is not a valid value for key, or "".
 func checkNumber(key string, n int64) string {
-	switch key {
-	case "port":
-		if n < 1 || n > 65535 {
-			return fmt.Sprintf("%d is not a port (1-65535)", n)
-		}
-	case "http_status_code":
-		if n < 100 || n > 599 {
-			return fmt.Sprintf("%d is not an HTTP status code", n)
-		}
-	case "check_period":
-		if n < 30 || n > 86400 {
-			return fmt.Sprintf("%d seconds is outside 30-86400", n)
-		}
-	case "timeout":
-		if n < 1 || n > 60 {
-			return fmt.Sprintf("%d seconds is outside 1-60", n)
-		}
-	case "status_change_checks":
-		if n < 1 || n > 10 {
-			return fmt.Sprintf("%d is outside 1-10", n)
-		}
-	case "state", "open_port":
-		if n != 0 && n != 1 {
-			return fmt.Sprintf("%d must be 0 or 1", n)
-		}
-	case "ip_type":
-		if n < 0 || n > 3 {
-			return fmt.Sprintf("%d is not an ip_type (0-3)", n)
-		}
-	case "connection_security":
-		if n < 0 || n > 3 {
-			return fmt.Sprintf("%d is not a connection_security value (0-3)", n)
-		}
+	if r, ok := numberRanges[key]; ok && (n < r.lo || n > r.hi) {
+		return fmt.Sprintf("%d is not %s", n, r.what)
 	}
 	return ""
 }
