@@ -55,10 +55,13 @@ type Engine struct {
 	applyMu sync.Mutex // serialises Apply and Stop
 	sched   *Scheduler
 
+	// unsubscribe ends the current configuration's subscription to its
+	// ClouDNS poller; guarded by applyMu.
+	unsubscribe func()
+
 	mu         sync.Mutex
 	gen        uint64 // bumped by every Apply; results of older runs are dropped
 	cfg        *config.Config
-	cloudns    *monitors.CloudNSPoller
 	monitors   map[string]*monitorEntry
 	components []*componentEntry
 
@@ -96,23 +99,16 @@ func New(opts Options) *Engine {
 // a failing build leaves the old configuration running. Checks run with
 // contexts derived from ctx.
 //
-// cloudns is the poller that cloudns monitors share (nil without them).
+// cloudns is the poller that cloudns monitors share (nil without them); the
+// caller runs it (CloudNSPoller.Start). Every monitor is built anew; the
+// state of monitors whose configuration did not change is kept.
 func (e *Engine) Apply(ctx context.Context, cfg *config.Config, cloudns *monitors.CloudNSPoller) error {
 	e.applyMu.Lock()
 	defer e.applyMu.Unlock()
 
 	deps := monitors.Deps{Logger: e.opts.Logger, Metrics: e.opts.MonitorMetrics, CloudNS: cloudns}
 	entries := make(map[string]*monitorEntry, len(cfg.Monitors))
-	e.mu.Lock()
-	previous, samePoller := e.monitors, e.cloudns == cloudns
-	e.mu.Unlock()
 	for _, spec := range cfg.Monitors {
-		// An unchanged monitor keeps its instance: it may remember things
-		// across checks (a cloudns monitor, the poll it last reported).
-		if old, ok := previous[spec.Name]; ok && old.spec.Fingerprint == spec.Fingerprint && spec.Fingerprint != "" && samePoller {
-			entries[spec.Name] = &monitorEntry{spec: spec, mon: old.mon}
-			continue
-		}
 		m, err := monitors.New(spec, deps)
 		if err != nil {
 			return err
@@ -125,9 +121,10 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config, cloudns *monitor
 	e.mu.Unlock()
 	g := newGuard(cfg, entries, e.opts.Now)
 	jobs := make([]Job, 0, len(cfg.Monitors))
+	var polled []Job // cloudns monitors, also run after every poll
 	for _, spec := range cfg.Monitors {
 		entry := entries[spec.Name]
-		jobs = append(jobs, Job{
+		job := Job{
 			Name:     spec.Name,
 			Interval: spec.Interval,
 			Cron:     spec.Cron,
@@ -140,13 +137,21 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config, cloudns *monitor
 				}
 				e.observe(gen, spec.Name, r)
 			},
-		})
+		}
+		jobs = append(jobs, job)
+		if spec.CloudNS != nil {
+			polled = append(polled, job)
+		}
 	}
 	sched, err := NewScheduler(ctx, e.logger, e.opts.Metrics, jobs)
 	if err != nil {
 		return err
 	}
 
+	if e.unsubscribe != nil {
+		e.unsubscribe()
+		e.unsubscribe = nil
+	}
 	if e.sched != nil {
 		if err := waitStopped(e.sched.Stop(), stopTimeout); err != nil {
 			e.logger.Warn("previous schedule still running checks after reload", "err", err)
@@ -175,7 +180,6 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config, cloudns *monitor
 	}
 	e.gen = gen
 	e.cfg = cfg
-	e.cloudns = cloudns
 	e.monitors = entries
 	e.components = components
 	e.opts.MonitorMetrics.Init(cfg.Monitors)
@@ -194,9 +198,27 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config, cloudns *monitor
 
 	e.sched = sched
 	sched.Start()
+	if cloudns != nil && len(polled) > 0 {
+		e.unsubscribe = cloudns.Subscribe(func() { go runPolled(ctx, polled) })
+	}
 	e.ready.Store(true)
 	e.logger.Info("schedule started", "monitors", sched.Len(), "components", len(components), "state_kept", kept)
 	return nil
+}
+
+// runPolled runs the cloudns monitors' checks right after a poll, so that
+// every monitor observes every poll once, whatever the phase of its own
+// schedule relative to the poller's ticker; their scheduled checks then
+// re-read the same poll, which the engine ignores as a repeated
+// observation. The checks only read the poll's snapshot.
+func runPolled(ctx context.Context, jobs []Job) {
+	for _, j := range jobs {
+		func() {
+			cctx, cancel := context.WithTimeout(ctx, j.Timeout)
+			defer cancel()
+			j.Run(cctx)
+		}()
+	}
 }
 
 // stopTimeout bounds how long a reload or shutdown waits for running checks;
@@ -217,6 +239,10 @@ func (e *Engine) Stop(limit time.Duration) error {
 	e.applyMu.Lock()
 	defer e.applyMu.Unlock()
 	e.ready.Store(false)
+	if e.unsubscribe != nil {
+		e.unsubscribe()
+		e.unsubscribe = nil
+	}
 	if e.sched == nil {
 		return nil
 	}

@@ -17,6 +17,10 @@ type monitorState struct {
 	// threshold; that is when an outage really started.
 	since time.Time
 	last  monitors.Result
+	// observed is when the evidence of the last counted result was
+	// observed: a result no later than it (a re-read of the same ClouDNS
+	// poll, say) is no new information.
+	observed time.Time
 
 	good    int // consecutive up results
 	notDown int // consecutive up or degraded results
@@ -44,9 +48,18 @@ func bump(n *int, since *time.Time, now time.Time) {
 // threshold. Degraded is entered after `failures` consecutive degraded or
 // down results, left for up after `successes` consecutive ups; down is left
 // after `successes` consecutive results that are not down.
+//
+// A result whose ObservedAt is set and not later than the last counted
+// one's is a repeated observation: like unknown, it moves nothing.
 func (s *monitorState) observe(r monitors.Result, failures, successes int, now time.Time) bool {
 	if r.Status == monitors.StatusUnknown {
 		return false
+	}
+	if !r.ObservedAt.IsZero() {
+		if !r.ObservedAt.After(s.observed) {
+			return false
+		}
+		s.observed = r.ObservedAt
 	}
 	s.last = r
 	switch r.Status {

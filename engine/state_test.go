@@ -121,3 +121,40 @@ func TestAggregate(t *testing.T) {
 		})
 	}
 }
+
+// TestRepeatedObservationCountsOnce: a result whose evidence was observed
+// no later than the last counted one (a re-read of the same ClouDNS poll,
+// or any kind's stale result) moves no counter, for every kind.
+func TestRepeatedObservationCountsOnce(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(st monitors.Status, sec int) monitors.Result {
+		return monitors.Result{Status: st, ObservedAt: t0.Add(time.Duration(sec) * time.Second)}
+	}
+	var s monitorState
+	s.observe(at(monitors.StatusUp, 0), 2, 2, t0)
+	// One poll that says down, read three times: one failure, not down.
+	for range 3 {
+		if s.observe(at(monitors.StatusDown, 60), 2, 2, t0) {
+			t.Fatal("one observation read three times reached failures_before_down 2")
+		}
+	}
+	if s.state != monitors.StatusUp || s.down != 1 {
+		t.Fatalf("state %v with %d failures counted, want up with 1", s.state, s.down)
+	}
+	// An older observation arriving late counts for nothing either.
+	s.observe(at(monitors.StatusDown, 30), 2, 2, t0)
+	if s.down != 1 {
+		t.Fatalf("%d failures after a late older observation", s.down)
+	}
+	// The next poll is new evidence.
+	if !s.observe(at(monitors.StatusDown, 120), 2, 2, t0) || s.state != monitors.StatusDown {
+		t.Fatalf("second distinct observation: state %v", s.state)
+	}
+	// Results without an observation time (hand-built) always count.
+	var z monitorState
+	z.observe(monitors.Result{Status: monitors.StatusDown}, 2, 2, t0)
+	z.observe(monitors.Result{Status: monitors.StatusDown}, 2, 2, t0)
+	if z.state != monitors.StatusDown {
+		t.Errorf("results without ObservedAt: %v, want down", z.state)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/statussync/statussync/cloudns"
 	"github.com/statussync/statussync/config"
@@ -24,7 +23,6 @@ const (
 	reasonCloudNSAmbiguous = "ClouDNS check name ambiguous"
 	reasonCloudNSStale     = "ClouDNS data stale"
 	reasonCloudNSFailed    = "ClouDNS poll failed"
-	reasonCloudNSRunning   = "ClouDNS poll still running"
 	reasonCloudNSInactive  = "not the leader"
 	reasonCloudNSClosed    = "ClouDNS poller stopped"
 )
@@ -45,29 +43,9 @@ type cloudnsMonitor struct {
 	logger *slog.Logger
 
 	// mu guards problem, the last configuration problem logged (missing or
-	// ambiguous check), so that it is logged once per change, not per check;
-	// and seen, the poll whose verdict this monitor last reported.
+	// ambiguous check), so that it is logged once per change, not per check.
 	mu      sync.Mutex
 	problem string
-	seen    time.Time
-}
-
-// reasonCloudNSNoNewData is the reason for a check that finds the poll it
-// already reported: no new information.
-const reasonCloudNSNoNewData = "no new ClouDNS data since the last check"
-
-// fresh reports whether snap is a poll this monitor has not reported yet,
-// and marks it reported. A monitor checked more often than the account is
-// polled would otherwise count one poll's verdict several times towards
-// failures_before_down; a re-read is unknown, which moves no counter.
-func (m *cloudnsMonitor) fresh(snap *cloudns.Snapshot) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if !snap.TakenAt.After(m.seen) {
-		return false
-	}
-	m.seen = snap.TakenAt
-	return true
 }
 
 var _ Monitor = (*cloudnsMonitor)(nil)
@@ -90,7 +68,7 @@ func newCloudNSMonitor(spec config.MonitorSpec, deps Deps) (Monitor, error) {
 func (m *cloudnsMonitor) Check(ctx context.Context) Result {
 	var d details
 	d.add("cloudns selector", m.selector())
-	v, err := m.poller.Latest(ctx)
+	v, err := m.poller.Latest()
 	addCloudNSView(&d, v)
 	if err != nil {
 		return cloudnsResult(StatusUnknown, cloudnsUnavailableReason(v, err), d, fmt.Errorf("cloudns: %w", err))
@@ -109,14 +87,17 @@ func (m *cloudnsMonitor) Check(ctx context.Context) Result {
 	d.add("cloudns status", ch.Status.String())
 	d.add("status source", string(ch.StatusReason))
 
-	if (ch.Status == cloudns.StatusUp || ch.Status == cloudns.StatusDown) && !m.fresh(v.Snapshot) {
-		return cloudnsResult(StatusUnknown, reasonCloudNSNoNewData, d, nil)
-	}
+	// The evidence is the poll's: the engine counts each poll once towards
+	// a monitor's thresholds, however often the monitor reads it.
 	switch ch.Status {
 	case cloudns.StatusUp:
-		return cloudnsResult(StatusUp, reasonCloudNSUp, d, nil)
+		r := cloudnsResult(StatusUp, reasonCloudNSUp, d, nil)
+		r.ObservedAt = v.Snapshot.TakenAt
+		return r
 	case cloudns.StatusDown:
-		return cloudnsResult(StatusDown, reasonCloudNSDown, d, nil)
+		r := cloudnsResult(StatusDown, reasonCloudNSDown, d, nil)
+		r.ObservedAt = v.Snapshot.TakenAt
+		return r
 	case cloudns.StatusPaused:
 		return cloudnsResult(StatusUnknown, reasonCloudNSPaused, d, nil)
 	default:
@@ -177,8 +158,6 @@ func cloudnsUnavailableReason(v CloudNSView, err error) string {
 		return reasonCloudNSClosed
 	case v.Snapshot != nil:
 		return reasonCloudNSStale
-	case v.Waiting:
-		return reasonCloudNSRunning
 	default:
 		return reasonCloudNSFailed
 	}
@@ -197,9 +176,6 @@ func addCloudNSView(d *details, v CloudNSView) {
 	if v.PollErr != nil {
 		d.add("poll error kind", cloudns.KindOf(v.PollErr).String())
 		d.add("poll error", v.PollErr.Error())
-	}
-	if v.Waiting {
-		d.add("poll", "still running when the check's timeout ended")
 	}
 }
 

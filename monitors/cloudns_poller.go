@@ -31,69 +31,61 @@ var (
 	ErrCloudNSStale = errors.New("cloudns: no recent data")
 )
 
-// Poll deadline inputs (see pollTimeout).
-const (
-	// cloudnsMinPollCalls is the cost of a poll of an account with fewer
-	// than 100 checks: one page each for the catalogue, the down set and
-	// the up set. The first poll has no earlier count to go by.
-	cloudnsMinPollCalls = 3
-	// cloudnsRetryCalls leaves room for the client's retries of a failed
-	// call (cloudns.DefaultMaxRetries).
-	cloudnsRetryCalls = cloudns.DefaultMaxRetries
-	// cloudnsBackoff is budgeted per call for the client's retry waits
-	// (cloudns.DefaultRetryWaitMin).
-	cloudnsBackoff = cloudns.DefaultRetryWaitMin
-)
+// cloudnsMinPollCalls is the cost of a poll of an account with fewer than
+// 100 checks: one page each for the catalogue, the down set and the up set.
+// The first poll has no earlier count to go by.
+const cloudnsMinPollCalls = 3
 
-// CloudNSPoller shares one poll of a ClouDNS account between all cloudns
-// monitors of a configuration: it owns the client and the latest snapshot,
-// and polls lazily, when a monitor asks for data and the last poll attempt
-// started at least one poll_interval ago. Polls are single-flight: callers
-// that arrive while a poll runs wait for that poll instead of starting
-// another, so the number of API calls per interval is one poll's worth
-// whatever the number of monitors.
+// CloudNSPoller polls a ClouDNS account on a ticker, once per poll_interval,
+// and keeps the latest snapshot for every cloudns monitor of a
+// configuration to read. Monitors never call ClouDNS and never wait: the
+// number of API calls per interval is one poll's worth whatever the number
+// of monitors.
 //
-// A failed poll keeps the previous snapshot and records the error; the next
-// attempt waits for the next interval, so a failing API is not hammered.
-// Data is served while it is at most twice the poll interval old; older
-// data, or none, is ErrCloudNSStale.
+// Start runs the ticker; the first poll happens at once. A failed poll keeps
+// the previous snapshot and records the error; the next attempt is the next
+// tick, so a failing API is not hammered. Data is served while it is at
+// most twice the poll interval old; older data, or none, is ErrCloudNSStale.
+// After every successful poll the poller calls the functions given to
+// Subscribe, so that each poll is observed once by every monitor, whatever
+// the phase of their own schedules.
 //
 // Build one per loaded configuration with NewCloudNSPoller, hand it to the
-// monitors through Deps.CloudNS, call SetActive on leadership changes and
-// Close when a reload replaces it. All methods are safe for concurrent use.
+// monitors through Deps.CloudNS, call Start, call SetActive on leadership
+// changes, and Close when a reload replaces it or at shutdown. One-shot
+// users (statussync check and probe) call Poll instead of Start. All
+// methods are safe for concurrent use.
 type CloudNSPoller struct {
 	client   *cloudns.Client
 	interval time.Duration
-	timeout  time.Duration // per HTTP attempt
-	rate     float64       // requests per second
 	logger   *slog.Logger
 	metrics  *CloudNSMetrics
 	now      func() time.Time // tests replace it before first use
 
+	pollMu sync.Mutex // serialises polls: the ticker's and one-shot ones
+
 	mu     sync.Mutex
 	active bool
 	closed bool
+	// term counts activity changes (SetActive, Close): a poll that began in
+	// an earlier term is cancelled, and its outcome discarded, since a
+	// follower has no business publishing it.
+	term uint64
+	// cancelPoll cancels the running poll, nil when none runs.
+	cancelPoll context.CancelFunc
 	// snap is the last successful poll, snapAt when that poll started (by
-	// now, so that data age and poll scheduling use the same clock).
+	// now, so that data age and the staleness rule use the same clock).
 	snap   *cloudns.Snapshot
 	snapAt time.Time
-	// lastAttempt is when the latest poll attempt started; zero means the
-	// next caller polls at once.
-	lastAttempt time.Time
-	// lastErr is the latest attempt's error; nil if it succeeded.
+	// lastErr is the latest poll's error; nil if it succeeded.
 	lastErr  error
 	failures int // consecutive failed polls
-	inflight *cloudnsPoll
-}
-
-// cloudnsPoll is one running poll that callers can wait for.
-type cloudnsPoll struct {
-	done   chan struct{}
-	cancel context.CancelFunc
-	// abandoned is set (under the poller's mu) when SetActive(false) or
-	// Close cancelled the poll: its outcome is then discarded, and its
-	// cancellation is not a ClouDNS failure.
-	abandoned bool
+	subs     map[int]func()
+	nextSub  int
+	// stop ends the ticker that Start runs; done is closed when it ended.
+	stop context.CancelFunc
+	done chan struct{}
+	wake chan struct{} // poll now: this replica just became the leader
 }
 
 // CloudNSView is what the poller knows when Latest returns.
@@ -105,16 +97,13 @@ type CloudNSView struct {
 	// PollErr is the latest poll's error if it failed (Snapshot is then
 	// from an earlier poll); nil if the latest poll succeeded.
 	PollErr error
-	// Waiting reports that a poll was running when the caller's context
-	// ended, so the view does not include that poll.
-	Waiting bool
 }
 
 // NewCloudNSPoller returns a poller for the account in cfg (the cloudns block
 // of a validated configuration). It makes no request. logger may be nil;
 // metrics may be nil, and when set also receives the client's request
 // metrics. The poller starts active: on a replica that may not be the
-// leader, call SetActive before any monitor uses it.
+// leader, call SetActive before Start.
 func NewCloudNSPoller(cfg config.CloudNSConfig, logger *slog.Logger, metrics *CloudNSMetrics) (*CloudNSPoller, error) {
 	return newCloudNSPoller(cfg, logger, metrics, nil)
 }
@@ -151,33 +140,75 @@ func newCloudNSPoller(cfg config.CloudNSConfig, logger *slog.Logger, metrics *Cl
 	p := &CloudNSPoller{
 		client:   client,
 		interval: cfg.PollInterval,
-		timeout:  orDefault(opts.Timeout, cloudns.DefaultTimeout),
-		rate:     orDefault(opts.RateLimit, cloudns.DefaultRateLimit),
 		logger:   logger.With("component", "cloudns_poller"),
 		metrics:  metrics,
 		now:      time.Now,
 		active:   true,
+		subs:     map[int]func(){},
+		wake:     make(chan struct{}, 1),
 	}
 	metrics.setActive(true)
 	return p, nil
 }
 
-// orDefault returns v, or def if v is zero.
-func orDefault[T time.Duration | float64](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
-}
-
 // PollInterval returns the configured poll interval.
 func (p *CloudNSPoller) PollInterval() time.Duration { return p.interval }
 
+// Start runs the ticker until Close or until ctx ends: a poll at once, then
+// one every poll interval while the poller is active. A nil poller, or one
+// already started or closed, ignores it.
+func (p *CloudNSPoller) Start(ctx context.Context) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stop != nil || p.closed {
+		return
+	}
+	ctx, p.stop = context.WithCancel(ctx)
+	p.done = make(chan struct{})
+	go p.run(ctx, p.done)
+}
+
+func (p *CloudNSPoller) run(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(p.interval)
+	defer t.Stop()
+	for {
+		_ = p.Poll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.wake:
+			// A new leader's data may be old: poll now, and count the
+			// interval from here.
+			t.Reset(p.interval)
+		}
+	}
+}
+
+// Subscribe registers fn to be called after every successful poll, from the
+// poller's goroutine: fn must return quickly. The returned function removes
+// it.
+func (p *CloudNSPoller) Subscribe(fn func()) (unsubscribe func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	id := p.nextSub
+	p.nextSub++
+	p.subs[id] = fn
+	return func() {
+		p.mu.Lock()
+		delete(p.subs, id)
+		p.mu.Unlock()
+	}
+}
+
 // SetActive switches polling on or off. Only the HA leader may poll: an
 // inactive poller makes no API calls, cancels a running poll, and Latest
-// returns ErrCloudNSInactive. Becoming active again polls at the next
-// Latest, without waiting for the interval, since a new leader's data may
-// be old.
+// returns ErrCloudNSInactive. Becoming active again polls at once, without
+// waiting for the next tick, since a new leader's data may be old.
 func (p *CloudNSPoller) SetActive(active bool) {
 	p.mu.Lock()
 	if p.active == active {
@@ -185,195 +216,155 @@ func (p *CloudNSPoller) SetActive(active bool) {
 		return
 	}
 	p.active = active
-	if active {
-		p.lastAttempt = time.Time{}
-	} else {
-		p.abandonLocked()
-	}
+	p.newTermLocked()
 	p.mu.Unlock()
+	if active {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
 	p.metrics.setActive(active)
 	p.logger.Info("cloudns poller activity changed", "active", active)
 }
 
-// Close cancels a running poll and releases the client's idle connections.
-// Latest then returns ErrCloudNSClosed. Call it when a reload replaces the
-// poller and on shutdown: a running poll is detached from the contexts of
-// the checks that wait for it, so nothing else stops it before its deadline.
+// newTermLocked starts a new activity term, cancelling the running poll of
+// the old one. The caller holds mu.
+func (p *CloudNSPoller) newTermLocked() {
+	p.term++
+	if p.cancelPoll != nil {
+		p.cancelPoll()
+		p.cancelPoll = nil
+	}
+}
+
+// Close stops the ticker, cancels a running poll and releases the client's
+// idle connections. Latest then returns ErrCloudNSClosed. A nil poller
+// ignores it.
 func (p *CloudNSPoller) Close() {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	p.closed = true
-	p.abandonLocked()
+	p.newTermLocked()
+	stop, done := p.stop, p.done
 	p.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
 	p.client.CloseIdleConnections()
 }
 
-// abandonLocked cancels the running poll, if any, and forgets it so that a
-// later caller may start a new one. The caller holds mu.
-func (p *CloudNSPoller) abandonLocked() {
-	if p.inflight == nil {
-		return
-	}
-	p.inflight.abandoned = true
-	p.inflight.cancel()
-	p.inflight = nil
-}
-
-// Latest returns the poller's data for a check run with ctx. If the last
-// poll attempt started at least one poll interval ago it starts a poll,
-// unless one is already running, and waits for the running poll while ctx
-// allows. The poll itself is detached from ctx: it runs under its own
-// deadline (see pollTimeout), so a monitor with a short timeout does not
-// cancel the poll every other monitor waits for.
-//
-// The error is nil when the view's Snapshot is at most twice the poll
-// interval old; otherwise it is ErrCloudNSInactive, ErrCloudNSClosed or
+// Latest returns the latest snapshot at once; it never calls ClouDNS. The
+// error is nil when the view's Snapshot is at most twice the poll interval
+// old; otherwise it is ErrCloudNSInactive, ErrCloudNSClosed or
 // ErrCloudNSStale, and the view still says what is known.
-func (p *CloudNSPoller) Latest(ctx context.Context) (CloudNSView, error) {
-	p.mu.Lock()
-	if err := p.unavailableLocked(); err != nil {
-		v := p.viewLocked()
-		p.mu.Unlock()
-		return v, err
-	}
-	call := p.inflight
-	if call == nil && p.dueLocked() {
-		call = p.startLocked(ctx)
-	}
-	p.mu.Unlock()
-
-	var waitErr error
-	if call != nil {
-		select {
-		case <-call.done:
-		case <-ctx.Done():
-			waitErr = ctx.Err()
-		}
-	}
-
+func (p *CloudNSPoller) Latest() (CloudNSView, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	v := p.viewLocked()
-	if err := p.unavailableLocked(); err != nil {
-		return v, err
-	}
-	v.Waiting = waitErr != nil
-	if v.Snapshot != nil && v.Age <= 2*p.interval {
-		return v, nil
-	}
-	return v, p.staleError(v, waitErr)
-}
-
-func (p *CloudNSPoller) unavailableLocked() error {
-	switch {
-	case p.closed:
-		return ErrCloudNSClosed
-	case !p.active:
-		return ErrCloudNSInactive
-	}
-	return nil
-}
-
-func (p *CloudNSPoller) viewLocked() CloudNSView {
 	v := CloudNSView{Snapshot: p.snap, PollErr: p.lastErr}
 	if p.snap != nil {
 		v.Age = p.now().Sub(p.snapAt)
 	}
-	return v
-}
-
-// staleError says why v is not usable, wrapping ErrCloudNSStale and the
-// cause.
-func (p *CloudNSPoller) staleError(v CloudNSView, waitErr error) error {
+	switch {
+	case p.closed:
+		return v, ErrCloudNSClosed
+	case !p.active:
+		return v, ErrCloudNSInactive
+	case v.Snapshot != nil && v.Age <= 2*p.interval:
+		return v, nil
+	}
 	what := "no successful poll yet"
 	if v.Snapshot != nil {
 		what = fmt.Sprintf("last successful poll %s ago, more than twice the poll interval %s", v.Age.Round(time.Second), p.interval)
 	}
-	switch {
-	case waitErr != nil:
-		return fmt.Errorf("%w (%s): poll still running: %w", ErrCloudNSStale, what, waitErr)
-	case v.PollErr != nil:
-		return fmt.Errorf("%w (%s): %w", ErrCloudNSStale, what, v.PollErr)
+	if v.PollErr != nil {
+		return v, fmt.Errorf("%w (%s): %w", ErrCloudNSStale, what, v.PollErr)
 	}
-	return fmt.Errorf("%w (%s)", ErrCloudNSStale, what)
+	return v, fmt.Errorf("%w (%s)", ErrCloudNSStale, what)
 }
 
-func (p *CloudNSPoller) dueLocked() bool {
-	return p.lastAttempt.IsZero() || p.now().Sub(p.lastAttempt) >= p.interval
-}
+// Poll polls the account now, unless the poller is inactive or closed, and
+// publishes the outcome. Polls never overlap: a call while one runs waits
+// for it and then polls again. The poll's deadline is the poll interval, or
+// less when the client's own worst case under its options in force is
+// shorter (see pollTimeout); the error is the poll's.
+func (p *CloudNSPoller) Poll(ctx context.Context) error {
+	p.pollMu.Lock()
+	defer p.pollMu.Unlock()
 
-// startLocked starts a poll detached from ctx (keeping its values) under
-// the poll deadline. The caller holds mu.
-func (p *CloudNSPoller) startLocked(ctx context.Context) *cloudnsPoll {
+	p.mu.Lock()
+	switch {
+	case p.closed:
+		p.mu.Unlock()
+		return ErrCloudNSClosed
+	case !p.active:
+		p.mu.Unlock()
+		return ErrCloudNSInactive
+	}
 	expected := cloudnsMinPollCalls
 	if p.snap != nil {
 		expected = max(expected, p.snap.Calls)
 	}
-	timeout := pollTimeout(p.interval, p.timeout, p.rate, expected)
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	call := &cloudnsPoll{done: make(chan struct{}), cancel: cancel}
-	p.inflight = call
+	timeout := pollTimeout(p.interval, p.client.Budget(expected))
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	p.cancelPoll = cancel
+	term := p.term
 	started := p.now()
-	p.lastAttempt = started
-	go p.poll(pctx, call, started, timeout)
-	return call
-}
+	p.mu.Unlock()
 
-// pollTimeout is the deadline of one poll. cloudns.timeout bounds a single
-// HTTP attempt, and a poll makes several, paced by the rate limit and
-// possibly retried, so each expected call (the previous poll's count, at
-// least 3) is given a full attempt timeout, its rate-limiter slot and a
-// second of retry backoff, and two more calls are budgeted for retries. The
-// result is capped at the poll interval: a poll that has not finished by
-// the time the next one is due has failed, and the cap keeps polls to one
-// per interval.
-func pollTimeout(interval, timeout time.Duration, rate float64, expectedCalls int) time.Duration {
-	slot := time.Duration(float64(time.Second) / rate)
-	perCall := timeout + slot + cloudnsBackoff
-	return min(interval, time.Duration(expectedCalls+cloudnsRetryCalls)*perCall)
-}
-
-// poll runs one Snapshot and publishes its outcome. Metrics are updated
-// before waiters wake, so that what a check returns and what the metrics
-// say agree.
-func (p *CloudNSPoller) poll(ctx context.Context, call *cloudnsPoll, started time.Time, timeout time.Duration) {
-	defer call.cancel()
 	begin := time.Now()
-	snap, err := p.client.Snapshot(ctx)
+	snap, err := p.client.Snapshot(pctx)
 	took := time.Since(begin)
 
 	p.mu.Lock()
-	if p.inflight == call {
-		p.inflight = nil
-	}
-	abandoned := call.abandoned
-	failures := p.failures
-	switch {
-	case abandoned:
+	if p.term != term {
 		// Cancelled by SetActive(false) or Close: not a ClouDNS failure,
-		// and its data (if it raced to completion) is not kept, as a
-		// follower has no business publishing it.
-	case err != nil:
+		// and its data (if it raced to completion) is not kept.
+		p.mu.Unlock()
+		p.logger.Debug("cloudns poll abandoned", "duration", took)
+		return ErrCloudNSInactive
+	}
+	p.cancelPoll = nil
+	failures := p.failures
+	var subs []func()
+	if err != nil {
 		p.lastErr = err
 		p.failures++
 		p.metrics.pollFailed(err, took)
-	default:
+	} else {
 		p.snap, p.snapAt, p.lastErr, p.failures = snap, started, nil, 0
 		p.metrics.pollSucceeded(snap, started, took)
+		for _, fn := range p.subs {
+			subs = append(subs, fn)
+		}
 	}
-	close(call.done)
 	p.mu.Unlock()
 
-	switch {
-	case abandoned:
-		p.logger.Debug("cloudns poll abandoned", "duration", took)
-	case err != nil:
+	if err != nil {
 		p.logger.Warn("cloudns poll failed", "kind", cloudns.KindOf(err).String(), "consecutive_failures", failures+1, "duration", took, "deadline", timeout, "err", err)
-	default:
-		if failures > 0 {
-			p.logger.Info("cloudns poll recovered", "failed_polls", failures)
-		}
-		p.logger.Debug("cloudns poll", "checks", len(snap.Checks), "calls", snap.Calls, "conflicts", snap.Conflicts, "duration", took)
+		return err
 	}
+	if failures > 0 {
+		p.logger.Info("cloudns poll recovered", "failed_polls", failures)
+	}
+	p.logger.Debug("cloudns poll", "checks", len(snap.Checks), "calls", snap.Calls, "conflicts", snap.Conflicts, "duration", took)
+	for _, fn := range subs {
+		fn()
+	}
+	return nil
+}
+
+// pollTimeout is the deadline of one poll: the client's worst case for the
+// calls a poll is expected to make (the previous poll's count, at least
+// 3), from the options the client really runs with, capped at the poll
+// interval. A poll that has not finished when the next one is due has
+// failed, and the cap keeps polls to one per tick.
+func pollTimeout(interval, budget time.Duration) time.Duration {
+	return min(interval, budget)
 }
 
 // CheckCloudNSMonitors polls the account once (through poller, or through a
@@ -399,7 +390,12 @@ func CheckCloudNSMonitors(ctx context.Context, cfg *config.Config, poller *Cloud
 		}
 		defer poller.Close()
 	}
-	v, err := poller.Latest(ctx)
+	if _, err := poller.Latest(); err != nil {
+		if err := poller.Poll(ctx); err != nil {
+			return nil, fmt.Errorf("cloudns: list the account's checks: %w", err)
+		}
+	}
+	v, err := poller.Latest()
 	if err != nil {
 		return nil, fmt.Errorf("cloudns: list the account's checks: %w", err)
 	}

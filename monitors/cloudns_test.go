@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,6 +85,19 @@ type cloudnsKit struct {
 // loaded machine does not fail them; checks return as soon as their poll
 // is done.
 const checkTimeout = 30 * time.Second
+
+// observedAt fails unless every result carries the same observation time,
+// and returns it.
+func observedAt(tb testing.TB, rs []Result) time.Time {
+	tb.Helper()
+	at := rs[0].ObservedAt
+	for i, r := range rs {
+		if at.IsZero() || !r.ObservedAt.Equal(at) {
+			tb.Fatalf("result %d observed at %v, result 0 at %v", i, r.ObservedAt, at)
+		}
+	}
+	return at
+}
 
 // newCloudNSKit starts a fake, lets seed add checks and return the monitors
 // YAML (a list under monitors:), then loads the configuration and builds
@@ -167,6 +181,12 @@ func (k *cloudnsKit) monitors(tb testing.TB) []Monitor {
 	return out
 }
 
+// poll runs one poll of the account, as the ticker does.
+func (k *cloudnsKit) poll(tb testing.TB) error {
+	tb.Helper()
+	return k.poller.Poll(context.Background())
+}
+
 // checkAll runs every monitor's check at once and returns the results in
 // order.
 func checkAll(ms []Monitor, timeout time.Duration) []Result {
@@ -246,6 +266,9 @@ func TestCloudNSMapping(t *testing.T) {
 			monitorYAML("ambiguous", byName("twin"))
 	})
 	ms := k.monitors(t)
+	if err := k.poll(t); err != nil {
+		t.Fatal(err)
+	}
 	rs := checkAll(ms, checkTimeout)
 
 	tests := []struct {
@@ -349,7 +372,11 @@ func TestCloudNSCallsPerPoll(t *testing.T) {
 				}
 			}
 
-			wantAll(checkAll(ms, checkTimeout))
+			if err := k.poll(t); err != nil {
+				t.Fatal(err)
+			}
+			first := checkAll(ms, checkTimeout)
+			wantAll(first)
 			if got := k.srv.CallCount(cloudnstest.PathGetRecords); got != 7 || k.srv.CallCount("") != 7 {
 				t.Fatalf("%d list calls, %d in all; want 7", got, k.srv.CallCount(""))
 			}
@@ -366,7 +393,7 @@ func TestCloudNSCallsPerPoll(t *testing.T) {
 			if !slices.Equal(pages, want) {
 				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(pages, "\n"), strings.Join(want, "\n"))
 			}
-			v, err := k.poller.Latest(context.Background())
+			v, err := k.poller.Latest()
 			if err != nil || v.Snapshot.Calls != 7 || len(v.Snapshot.Checks) != 250 {
 				t.Fatalf("snapshot: %+v, %v", v, err)
 			}
@@ -374,23 +401,30 @@ func TestCloudNSCallsPerPoll(t *testing.T) {
 				t.Errorf("poll calls gauge %v", got)
 			}
 
-			// Within the interval: no call at all, and no new information
-			// for any monitor (each reported this poll already), so none
-			// counts the same poll twice towards its thresholds.
+			// Checks only read: no call at all, however often they run,
+			// and every re-read carries the poll's time, which the engine
+			// counts once towards a monitor's thresholds.
 			k.clock.advance(30 * time.Second)
-			for i, r := range checkAll(ms, checkTimeout) {
-				if r.Status != StatusUnknown || r.Reason != reasonCloudNSNoNewData {
-					t.Fatalf("monitor %d re-reading the same poll: %s %q, want unknown %q", i, r.Status, r.Reason, reasonCloudNSNoNewData)
-				}
+			again := checkAll(ms, checkTimeout)
+			wantAll(again)
+			if a, b := observedAt(t, first), observedAt(t, again); !a.Equal(b) || !a.Equal(v.Snapshot.TakenAt) {
+				t.Fatalf("re-read observed at %v, first read at %v, poll taken at %v", b, a, v.Snapshot.TakenAt)
 			}
 			if got := k.srv.CallCount(""); got != 7 || k.pollCount(t) != 1 {
-				t.Fatalf("%d calls, %d polls within the interval; want 7 and 1", got, k.pollCount(t))
+				t.Fatalf("%d calls, %d polls after re-reads; want 7 and 1", got, k.pollCount(t))
 			}
-			// Next interval: exactly one more poll.
-			k.clock.advance(30 * time.Second)
-			wantAll(checkAll(ms, checkTimeout))
+			// The next poll: exactly one more poll's worth of calls, and a
+			// new observation.
+			if err := k.poll(t); err != nil {
+				t.Fatal(err)
+			}
+			next := checkAll(ms, checkTimeout)
+			wantAll(next)
 			if got := k.srv.CallCount(""); got != 14 || k.pollCount(t) != 2 {
-				t.Fatalf("%d calls, %d polls after the interval; want 14 and 2", got, k.pollCount(t))
+				t.Fatalf("%d calls, %d polls after the next poll; want 14 and 2", got, k.pollCount(t))
+			}
+			if !observedAt(t, next).After(observedAt(t, first)) {
+				t.Fatal("the next poll's results are not a later observation")
 			}
 		})
 	}
@@ -471,10 +505,12 @@ var cloudnsFailures = []cloudnsFailure{
 }
 
 // TestCloudNSFailingAPI: after a good poll, the API fails for several
-// polls. Every monitor is unknown, never down: first with "no new data"
-// (each monitor reported the last good poll already), then stale; each failed poll counts in
-// poll_errors_total under its kind, the last-success timestamp stays, and
-// recovery brings the real statuses back.
+// polls. Every monitor is unknown or repeats the last good poll's
+// observation, never a new down: first the last good data (1.1 intervals
+// old, still usable, with the same observation time, so the engine counts
+// nothing new), then stale; each failed poll counts in poll_errors_total
+// under its kind, the last-success timestamp stays, and recovery brings
+// the real statuses back.
 func TestCloudNSFailingAPI(t *testing.T) {
 	for _, f := range cloudnsFailures {
 		t.Run(f.name, func(t *testing.T) {
@@ -487,7 +523,12 @@ func TestCloudNSFailingAPI(t *testing.T) {
 			ms := k.monitors(t)
 			interval := k.poller.PollInterval()
 			healthy := []Result{res(StatusUp, reasonCloudNSUp), res(StatusDown, reasonCloudNSDown), res(StatusUp, reasonCloudNSUp)}
-			wantStatuses(t, checkAll(ms, checkTimeout), healthy...)
+			if err := k.poll(t); err != nil {
+				t.Fatal(err)
+			}
+			rs := checkAll(ms, checkTimeout)
+			wantStatuses(t, rs, healthy...)
+			goodAt := observedAt(t, rs)
 			good := testutil.ToFloat64(k.metrics.lastSuccess)
 			if good == 0 {
 				t.Fatal("last success timestamp not set")
@@ -495,13 +536,17 @@ func TestCloudNSFailingAPI(t *testing.T) {
 
 			f.inject(k.srv)
 			// First failed poll: the data is 1.1 intervals old and still
-			// usable, but every monitor has reported that poll already:
-			// no new information, so unknown, with the failure in the
-			// details.
+			// usable; it is the same observation as before, with the
+			// failure in the details.
 			k.clock.advance(interval * 11 / 10)
-			rs := checkAll(ms, checkTimeout)
-			noNew := res(StatusUnknown, reasonCloudNSNoNewData)
-			wantStatuses(t, rs, noNew, noNew, noNew)
+			if err := k.poll(t); cloudns.KindOf(err).String() != f.kind {
+				t.Fatalf("poll error %v, want kind %s", err, f.kind)
+			}
+			rs = checkAll(ms, checkTimeout)
+			wantStatuses(t, rs, healthy...)
+			if at := observedAt(t, rs); !at.Equal(goodAt) {
+				t.Errorf("a failed poll made a new observation: %v, was %v", at, goodAt)
+			}
 			for _, r := range rs {
 				if got, _ := detail(r, "poll error kind"); got != f.kind {
 					t.Errorf("poll error kind detail %q, want %q\n%s", got, f.kind, dumpDetails(r))
@@ -511,6 +556,7 @@ func TestCloudNSFailingAPI(t *testing.T) {
 			for poll := 2; poll <= 4; poll++ {
 				calls := k.srv.CallCount("")
 				k.clock.advance(interval * 11 / 10)
+				_ = k.poll(t)
 				rs := checkAll(ms, checkTimeout)
 				stale := res(StatusUnknown, reasonCloudNSStale)
 				wantStatuses(t, rs, stale, stale, stale)
@@ -528,19 +574,22 @@ func TestCloudNSFailingAPI(t *testing.T) {
 				if got := testutil.ToFloat64(k.metrics.lastSuccess); got != good {
 					t.Errorf("poll %d: last success moved from %v to %v", poll, good, got)
 				}
-				// A failed poll is not retried before the next interval.
 				if calls == k.srv.CallCount("") {
 					t.Errorf("poll %d made no call", poll)
 				}
+				// Checks never call ClouDNS themselves.
 				calls = k.srv.CallCount("")
 				checkAll(ms, checkTimeout)
 				if got := k.srv.CallCount(""); got != calls {
-					t.Errorf("poll %d: %d calls within the interval after a failure", poll, got-calls)
+					t.Errorf("poll %d: %d calls made by checks", poll, got-calls)
 				}
 			}
 
 			f.clear(k.srv)
 			k.clock.advance(interval)
+			if err := k.poll(t); err != nil {
+				t.Fatal(err)
+			}
 			wantStatuses(t, checkAll(ms, checkTimeout), healthy...)
 			if got := testutil.ToFloat64(k.metrics.lastSuccess); got <= good {
 				t.Errorf("last success %v did not move past %v after recovery", got, good)
@@ -564,6 +613,9 @@ func TestCloudNSFailingFromStart(t *testing.T) {
 	ms := k.monitors(t)
 	failed := res(StatusUnknown, reasonCloudNSFailed)
 	for poll := 1; poll <= 3; poll++ {
+		if err := k.poll(t); cloudns.KindOf(err) != cloudns.KindServer {
+			t.Fatalf("poll %d: %v", poll, err)
+		}
 		rs := checkAll(ms, checkTimeout)
 		wantStatuses(t, rs, failed, failed)
 		if got := cloudns.KindOf(rs[1].Err); got != cloudns.KindServer {
@@ -583,9 +635,7 @@ func TestCloudNSFailingFromStart(t *testing.T) {
 }
 
 // TestCloudNSStaleness pins the boundary: data up to two poll intervals old
-// is used by a monitor that has not reported it yet (one added by a
-// reload, say), older data is not. A monitor re-reading a poll it already
-// reported gets "no new data" either way.
+// is used, older data is not.
 func TestCloudNSStaleness(t *testing.T) {
 	k := newCloudNSKit(t, func(srv *cloudnstest.Server) string {
 		ids := srv.Seed(1)
@@ -594,12 +644,14 @@ func TestCloudNSStaleness(t *testing.T) {
 	})
 	ms := k.monitors(t)
 	interval := k.poller.PollInterval()
+	if err := k.poll(t); err != nil {
+		t.Fatal(err)
+	}
 	wantStatuses(t, checkAll(ms, checkTimeout), res(StatusDown, reasonCloudNSDown))
 	k.srv.FailNextHTTP(forever, 500)
 
 	k.clock.advance(2*interval - 20*time.Second)
-	wantStatuses(t, checkAll(ms, checkTimeout), res(StatusUnknown, reasonCloudNSNoNewData))
-	ms = k.monitors(t) // new monitors, as after a reload, on the same poller
+	_ = k.poll(t)
 	rs := checkAll(ms, checkTimeout)
 	wantStatuses(t, rs, res(StatusDown, reasonCloudNSDown))
 	if age, _ := detail(rs[0], "snapshot age"); !strings.HasPrefix(age, "1m4") {
@@ -609,54 +661,89 @@ func TestCloudNSStaleness(t *testing.T) {
 	wantStatuses(t, checkAll(ms, checkTimeout), res(StatusUnknown, reasonCloudNSStale))
 }
 
-// TestCloudNSSharedPollSurvivesShortTimeout: a monitor whose timeout ends
-// while the shared poll it started runs returns unknown, and the poll goes
-// on for the others instead of being cancelled with that monitor's context.
-func TestCloudNSSharedPollSurvivesShortTimeout(t *testing.T) {
+// TestCloudNSChecksNeverWait: while a slow poll runs, a check with a tiny
+// timeout returns at once with the data it has, and the poll goes on.
+func TestCloudNSChecksNeverWait(t *testing.T) {
 	k := newCloudNSKit(t, func(srv *cloudnstest.Server) string {
 		ids := srv.Seed(1)
-		return monitorYAML("short", byID(ids[0])) + monitorYAML("long", byID(ids[0]))
+		return monitorYAML("short", byID(ids[0]))
 	})
-	k.srv.SetLatency(100 * time.Millisecond) // a poll takes at least 300ms
 	ms := k.monitors(t)
-	short := checkAll(ms[:1], 20*time.Millisecond)[0] // starts the poll
-	wantResult(t, short, StatusUnknown, reasonCloudNSRunning)
-	if !errors.Is(short.Err, context.DeadlineExceeded) {
-		t.Errorf("short monitor error %v", short.Err)
+	if err := k.poll(t); err != nil {
+		t.Fatal(err)
 	}
-	wantResult(t, checkAll(ms[1:], checkTimeout)[0], StatusUp, reasonCloudNSUp)
-	if got := k.srv.CallCount(""); got != 3 {
-		t.Errorf("%d calls, want one poll of 3", got)
+	k.srv.SetLatency(100 * time.Millisecond) // a poll takes at least 300ms
+	polled := make(chan error)
+	go func() { polled <- k.poll(t) }()
+	for k.srv.CallCount("") == 3 {
+		time.Sleep(time.Millisecond)
 	}
-	if got := k.totalPollErrors(); got != 0 {
-		t.Errorf("%v poll errors", got)
+	start := time.Now()
+	r := checkAll(ms, 20*time.Millisecond)[0]
+	wantResult(t, r, StatusUp, reasonCloudNSUp)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("check took %v while a poll ran", took)
 	}
-	// The short monitor now reads the shared snapshot without a call.
-	wantResult(t, checkAll(ms[:1], 20*time.Millisecond)[0], StatusUp, reasonCloudNSUp)
-	if got := k.srv.CallCount(""); got != 3 {
-		t.Errorf("%d calls after the second check", got)
+	if err := <-polled; err != nil {
+		t.Errorf("the slow poll failed: %v", err)
+	}
+	if !checkAll(ms, 20*time.Millisecond)[0].ObservedAt.After(r.ObservedAt) {
+		t.Error("the slow poll's data is not a new observation")
 	}
 }
 
-// TestCloudNSNoOverlappingPolls: a poll that outlasts the poll interval is
-// waited for, not joined by a second one.
-func TestCloudNSNoOverlappingPolls(t *testing.T) {
-	k := newCloudNSKit(t, func(srv *cloudnstest.Server) string {
-		ids := srv.Seed(1)
-		return monitorYAML("a", byID(ids[0])) + monitorYAML("b", byID(ids[0]))
-	})
-	k.srv.SetLatency(100 * time.Millisecond)
-	ms := k.monitors(t)
-	first := make(chan Result)
-	go func() { first <- checkAll(ms[:1], checkTimeout)[0] }()
-	for k.srv.CallCount("") == 0 {
-		time.Sleep(time.Millisecond)
+// TestCloudNSPollerTicks: Start polls at once and then on every tick, calls
+// the subscribers after each successful poll, never overlaps polls (a poll
+// slower than the interval makes the ticker drop ticks), and stops at
+// Close.
+func TestCloudNSPollerTicks(t *testing.T) {
+	srv := cloudnstest.New(t, cloudnstest.WithRateLimit(0))
+	srv.AddIdentity(cloudnstest.Identity{AuthID: cloudnsTestAuthID, Password: cloudnsTestPassword})
+	ids := srv.Seed(1)
+	cfg := loadCloudNSConfig(t, srv.URL(), monitorYAML("a", byID(ids[0])))
+	cfg.CloudNS.PollInterval = 250 * time.Millisecond
+	p, err := newCloudNSPoller(cfg.CloudNS, nil, nil, func(o *cloudns.Options) { o.RateLimit = cloudns.MaxRateLimit })
+	if err != nil {
+		t.Fatal(err)
 	}
-	k.clock.advance(k.poller.PollInterval()) // the next poll is due, but one runs
-	wantResult(t, checkAll(ms[1:], checkTimeout)[0], StatusUp, reasonCloudNSUp)
-	wantResult(t, <-first, StatusUp, reasonCloudNSUp)
-	if got := k.srv.CallCount(""); got != 3 {
-		t.Errorf("%d calls, want one poll of 3", got)
+	var notified atomic.Int32
+	unsubscribe := p.Subscribe(func() { notified.Add(1) })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p.Start(ctx)
+	p.Start(ctx) // a second Start is ignored
+	time.Sleep(1100 * time.Millisecond)
+	polls := srv.CallCount("") / 3
+	if polls < 3 || polls > 5 {
+		t.Errorf("%d polls in 1.1s at a 250ms interval, want 5 (at 0, 250, ... 1000ms)", polls)
+	}
+	if n := int(notified.Load()); n < polls-1 || n > polls {
+		t.Errorf("%d notifications for %d polls", n, polls)
+	}
+	unsubscribe()
+	before := notified.Load()
+
+	// Answers of 150ms make a poll (3 calls) slower than the interval:
+	// polls run back to back, never two at once, so 750ms hold at most 6
+	// calls; overlapping polls would make more.
+	srv.SetLatency(150 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // let the poll in flight end
+	calls := srv.CallCount("")
+	time.Sleep(750 * time.Millisecond)
+	if got := srv.CallCount("") - calls; got == 0 || got > 6 {
+		t.Errorf("%d calls in 750ms with 150ms answers, want 1 to 6 (polls must not overlap)", got)
+	}
+	if notified.Load() != before {
+		t.Error("an unsubscribed function was called")
+	}
+	p.Close()
+	calls = srv.CallCount("")
+	time.Sleep(150 * time.Millisecond)
+	if got := srv.CallCount(""); got != calls {
+		t.Errorf("%d calls after Close", got-calls)
+	}
+	if _, err := p.Latest(); !errors.Is(err, ErrCloudNSClosed) {
+		t.Errorf("Latest after Close: %v", err)
 	}
 }
 
@@ -674,6 +761,13 @@ func TestCloudNSInactive(t *testing.T) {
 		t.Errorf("active gauge %v", got)
 	}
 	k.poller.SetActive(false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	k.poller.Start(ctx)
+	time.Sleep(50 * time.Millisecond)
+	if err := k.poll(t); !errors.Is(err, ErrCloudNSInactive) {
+		t.Errorf("poll while inactive: %v", err)
+	}
 	rs := checkAll(ms, checkTimeout)
 	wantStatuses(t, rs, res(StatusUnknown, reasonCloudNSInactive))
 	if !errors.Is(rs[0].Err, ErrCloudNSInactive) {
@@ -686,44 +780,55 @@ func TestCloudNSInactive(t *testing.T) {
 		t.Errorf("active gauge %v", got)
 	}
 
+	// Becoming the leader polls at once, without waiting for the 1m tick.
 	k.poller.SetActive(true)
-	wantStatuses(t, checkAll(ms, checkTimeout), res(StatusDown, reasonCloudNSDown))
-	if got := k.srv.CallCount(""); got != 3 {
-		t.Fatalf("%d calls", got)
+	waitCalls := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for k.srv.CallCount("") < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d calls, want %d", k.srv.CallCount(""), n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitCalls(3)
+	for checkAll(ms, checkTimeout)[0].Status != StatusDown {
+		time.Sleep(time.Millisecond)
 	}
 	// Leadership lost and regained within the interval: poll again at once.
 	k.poller.SetActive(false)
 	k.poller.SetActive(true)
-	wantStatuses(t, checkAll(ms, checkTimeout), res(StatusDown, reasonCloudNSDown))
-	if got := k.srv.CallCount(""); got != 6 {
-		t.Fatalf("%d calls after regaining leadership, want 6", got)
-	}
+	waitCalls(6)
 
 	// Leadership lost while a poll runs: the request would hang for 30s
-	// (the client's timeout is 20s, the check's 15s), but the waiting
-	// check returns at once.
+	// (the client's timeout is 20s), but the poll ends at once and does
+	// not count as a ClouDNS failure.
+	time.Sleep(20 * time.Millisecond)
 	k.srv.SetLatency(30 * time.Second)
-	k.clock.advance(k.poller.PollInterval())
-	done := make(chan Result)
-	go func() { done <- checkAll(ms, 15*time.Second)[0] }()
+	polled := make(chan error)
+	go func() { polled <- k.poll(t) }()
 	for k.srv.CallCount("") == 6 {
 		time.Sleep(time.Millisecond)
 	}
 	start := time.Now()
 	k.poller.SetActive(false)
-	r := <-done
-	wantResult(t, r, StatusUnknown, reasonCloudNSInactive)
-	if waited := time.Since(start); waited > 10*time.Second {
-		t.Errorf("check returned %v after leadership was lost", waited)
+	if err := <-polled; !errors.Is(err, ErrCloudNSInactive) {
+		t.Errorf("abandoned poll returned %v", err)
 	}
+	if waited := time.Since(start); waited > 10*time.Second {
+		t.Errorf("poll returned %v after leadership was lost", waited)
+	}
+	wantResult(t, checkAll(ms, checkTimeout)[0], StatusUnknown, reasonCloudNSInactive)
 	if got := k.totalPollErrors(); got != 0 {
 		t.Errorf("an abandoned poll counted as %v poll errors", got)
 	}
 
 	k.srv.SetLatency(0)
-	k.poller.SetActive(true)
 	k.poller.Close()
+	k.poller.SetActive(true)
 	calls := k.srv.CallCount("")
+	time.Sleep(50 * time.Millisecond)
 	wantStatuses(t, checkAll(ms, checkTimeout), res(StatusUnknown, reasonCloudNSClosed))
 	if got := k.srv.CallCount(""); got != calls {
 		t.Errorf("%d calls after Close", got-calls)
@@ -740,6 +845,9 @@ func TestCloudNSIgnoredFilter(t *testing.T) {
 		return monitorYAML("a", byID(ids[0])) + monitorYAML("b", byID(ids[1]))
 	})
 	unknown := res(StatusUnknown, reasonCloudNSUnknown)
+	if err := k.poll(t); err != nil {
+		t.Fatal(err)
+	}
 	rs := checkAll(k.monitors(t), checkTimeout)
 	wantStatuses(t, rs, unknown, unknown)
 	if v, _ := detail(rs[0], "status source"); v != string(cloudns.ReasonBothFilters) {
@@ -758,6 +866,9 @@ func TestCloudNSRetriesCount(t *testing.T) {
 		return monitorYAML("a", byID(ids[0]))
 	})
 	k.srv.FailNextHTTP(1, 503)
+	if err := k.poll(t); err != nil {
+		t.Fatal(err)
+	}
 	wantStatuses(t, checkAll(k.monitors(t), checkTimeout), res(StatusUp, reasonCloudNSUp))
 	if got := testutil.ToFloat64(k.metrics.pollCalls); got != 4 {
 		t.Errorf("poll calls %v, want 3 + 1 retry", got)
@@ -775,6 +886,9 @@ func TestCloudNSMetrics(t *testing.T) {
 		srv.PauseCheck(ids[2])
 		return monitorYAML("a", byID(ids[0]))
 	})
+	if err := k.poll(t); err != nil {
+		t.Fatal(err)
+	}
 	checkAll(k.monitors(t), checkTimeout)
 	want := `
 # HELP statussync_cloudns_checks Checks in the ClouDNS account by determined status (up, down, paused, unknown) at the last successful poll.
@@ -848,6 +962,7 @@ func TestCloudNSPasswordLeaksNowhere(t *testing.T) {
 	ms := k.monitors(t)
 	var results []Result
 	run := func() {
+		_ = k.poll(t)
 		results = append(results, checkAll(ms, checkTimeout)...)
 		k.clock.advance(3 * k.poller.PollInterval())
 	}
@@ -874,6 +989,7 @@ func TestCloudNSPasswordLeaksNowhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	_ = p.Poll(context.Background())
 	r := checkAll([]Monitor{m}, checkTimeout)[0]
 	wantResult(t, r, StatusUnknown, reasonCloudNSFailed)
 	if cloudns.KindOf(r.Err) != cloudns.KindAuth {
@@ -991,25 +1107,49 @@ func TestCloudNSConstructors(t *testing.T) {
 	}
 }
 
+// TestCloudNSPollTimeout: the poll deadline comes from the options the
+// client really runs with (not the package defaults), capped at the poll
+// interval.
 func TestCloudNSPollTimeout(t *testing.T) {
+	mk := func(interval time.Duration, tune func(*cloudns.Options)) *CloudNSPoller {
+		t.Helper()
+		cfg := config.Default().CloudNS
+		cfg.AuthID, cfg.Password, cfg.PollInterval = 1, "x", interval
+		p, err := newCloudNSPoller(cfg, nil, nil, tune)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 	tests := []struct {
-		interval, timeout time.Duration
-		rate              float64
-		calls             int
-		want              time.Duration
+		name     string
+		interval time.Duration
+		tune     func(*cloudns.Options)
+		calls    int
+		want     time.Duration
 	}{
-		// Defaults, 250 checks: (7+2) x (10s + 200ms + 1s) = 100.8s, capped.
-		{time.Minute, 10 * time.Second, 5, 7, time.Minute},
-		// (7+2) x (2s + 200ms + 1s)
-		{time.Minute, 2 * time.Second, 5, 7, 28800 * time.Millisecond},
-		// First poll: 3 calls expected: (3+2) x (2s + 200ms + 1s)
-		{time.Minute, 2 * time.Second, 5, 3, 16 * time.Second},
-		// (3+2) x (1s + 100ms + 1s), capped at 10s
-		{10 * time.Second, time.Second, 10, 3, 10 * time.Second},
+		// 2s attempts at 5/s, 2 retries waiting 1s and 2s (+50% jitter):
+		// (3+2) x 2.2s + 1.5s + 3s.
+		{"defaults", time.Minute, func(o *cloudns.Options) { o.Timeout, o.RateLimit = 2*time.Second, 5 }, 3, 15500 * time.Millisecond},
+		// The same with 7 calls: (7+2) x 2.2s + 4.5s.
+		{"more calls", time.Minute, func(o *cloudns.Options) { o.Timeout, o.RateLimit = 2*time.Second, 5 }, 7, 24300 * time.Millisecond},
+		// No retries: just the calls, (3) x (2s + 100ms).
+		{"no retries", time.Minute, func(o *cloudns.Options) { o.Timeout, o.RateLimit, o.MaxRetries = 2*time.Second, 10, -1 }, 3, 6300 * time.Millisecond},
+		// Five retries with 4s waits, which the old default-based formula
+		// did not budget: (3+5) x 1.2s + 5 x 6s.
+		{"long retries", 2 * time.Minute, func(o *cloudns.Options) {
+			o.Timeout, o.RateLimit, o.MaxRetries, o.RetryWaitMin, o.RetryWaitMax = time.Second, 5, 5, 4*time.Second, 4*time.Second
+		}, 3, 39600 * time.Millisecond},
+		// Capped at the interval.
+		{"capped", 10 * time.Second, nil, 3, 10 * time.Second},
 	}
 	for _, tt := range tests {
-		if got := pollTimeout(tt.interval, tt.timeout, tt.rate, tt.calls); got != tt.want {
-			t.Errorf("pollTimeout(%v, %v, %v, %d) = %v, want %v", tt.interval, tt.timeout, tt.rate, tt.calls, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			p := mk(tt.interval, tt.tune)
+			defer p.Close()
+			if got := pollTimeout(p.interval, p.client.Budget(tt.calls)); got != tt.want {
+				t.Errorf("poll timeout %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

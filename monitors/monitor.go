@@ -42,6 +42,13 @@ type Detail struct {
 type Result struct {
 	Status  Status
 	Latency time.Duration
+	// ObservedAt is when the evidence of this result was observed: the
+	// start of the check for kinds that look for themselves, the start of
+	// the poll for kinds that read a shared poller's snapshot. The engine
+	// counts one observation once: a result whose ObservedAt is not later
+	// than the last one it counted for the monitor moves nothing. New sets
+	// it to the check's start when a kind leaves it zero.
+	ObservedAt time.Time
 	// Reason is short and safe to publish on the status page: never a
 	// response body or an address the configuration did not name.
 	Reason string
@@ -101,6 +108,9 @@ type instrumented struct {
 func (m *instrumented) Check(ctx context.Context) Result {
 	start := time.Now()
 	r := m.inner.Check(ctx)
+	if r.ObservedAt.IsZero() {
+		r.ObservedAt = start
+	}
 	if r.Latency == 0 {
 		r.Latency = time.Since(start)
 	}

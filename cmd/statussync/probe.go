@@ -50,6 +50,9 @@ func runProbe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	}
 	if poller != nil {
 		defer poller.Close()
+		// One poll for every cloudns monitor to read; a failure shows in
+		// their results.
+		_ = poller.Poll(ctx)
 	}
 	results := make([]monitors.Result, len(specs))
 	var wg sync.WaitGroup

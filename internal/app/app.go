@@ -231,6 +231,7 @@ func (a *App) Run(ctx context.Context) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 	a.logger.Info("listening", "address", ln.Addr().String())
 
+	a.poller.Start(ctx)
 	if err := a.engine.Apply(ctx, a.cfg, a.poller); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("start monitors: %w", err)
@@ -435,6 +436,7 @@ func (a *App) reload(ctx context.Context) (ReloadOutcome, error) {
 		a.mu.Lock()
 		poller, err = a.pollerFor(cfg, oldPoller)
 		a.mu.Unlock()
+		poller.Start(ctx) // a new poller's ticker; the running one ignores it
 	}
 	var swapWriter func()
 	if err == nil {
