@@ -27,7 +27,7 @@ type pollLog struct {
 	latest   func() time.Time
 }
 
-func (l *pollLog) Configure(*config.Config)                              {}
+func (l *pollLog) Configure(*config.Config)                             {}
 func (l *pollLog) Sample(string, config.MetricSpec, float64, time.Time) {}
 
 // Desire records, for an outage, how many polls taken after the flip the
