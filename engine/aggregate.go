@@ -91,6 +91,22 @@ func aggregate(rule config.Rule, quorum int, members []memberState) ComponentSta
 	return worst
 }
 
+// settled reports whether the members that have decided fix the result
+// whatever the undecided ones turn out to be. Every rule is monotone in
+// each member's severity, so it is enough that the undecided members all
+// up and all down (at their outage level) give the same result.
+func settled(rule config.Rule, quorum int, members []memberState) bool {
+	low := make([]memberState, len(members))
+	high := make([]memberState, len(members))
+	for i, m := range members {
+		low[i], high[i] = m, m
+		if m.status == monitors.StatusUnknown {
+			low[i].status, high[i].status = monitors.StatusUp, monitors.StatusDown
+		}
+	}
+	return aggregate(rule, quorum, low) == aggregate(rule, quorum, high)
+}
+
 // stateNames maps status_map's spelling to component states.
 var stateNames = map[string]ComponentState{
 	"operational":        ComponentOperational,

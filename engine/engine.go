@@ -41,8 +41,18 @@ type Options struct {
 	Metrics        *Metrics
 	MonitorMetrics *monitors.Metrics
 	Sink           Sink
+	// Page, if set, is read when components first appear (at start, or
+	// added by a reload): what it shows is their starting point (see
+	// Apply). Nil (dry run) starts every component from nothing.
+	Page PageReader
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+}
+
+// PageReader is the part of the status page port (StatusPage) that the
+// engine reads itself: what the page shows when statussync starts.
+type PageReader interface {
+	ListComponents(ctx context.Context) ([]PageComponent, error)
 }
 
 // Engine turns monitor results into desired component states. It lives as
@@ -56,8 +66,10 @@ type Engine struct {
 	sched   *Scheduler
 
 	// unsubscribe ends the current configuration's subscription to its
-	// ClouDNS poller; guarded by applyMu.
+	// ClouDNS poller, and gates are the timers that open start-up gates;
+	// both guarded by applyMu.
 	unsubscribe func()
+	gates       []*time.Timer
 
 	mu         sync.Mutex
 	gen        uint64 // bumped by every Apply; results of older runs are dropped
@@ -78,6 +90,15 @@ type monitorEntry struct {
 type componentEntry struct {
 	spec  config.ComponentSpec
 	state ComponentState
+	// told is set once the sink has heard of the component since it
+	// appeared: its first decision is passed on even when it equals the
+	// page's starting point, so that the sink adopts what the page shows
+	// (an open incident) rather than knowing nothing.
+	told bool
+	// gateUntil is when the component's start-up grace ends: until then
+	// it is decided only once every monitor has decided, or when the
+	// monitors that have cannot be outvoted. Zero once the gate is open.
+	gateUntil time.Time
 }
 
 // New returns an engine with no configuration; call Apply to start it.
@@ -158,6 +179,21 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config, cloudns *monitor
 		}
 	}
 
+	for _, t := range e.gates {
+		t.Stop()
+	}
+	e.gates = nil
+
+	e.mu.Lock()
+	old := map[string]*componentEntry{}
+	for _, c := range e.components {
+		old[c.spec.Name] = c
+	}
+	e.mu.Unlock()
+	// What the page shows is the starting point of components that
+	// appear now; read it before any of their monitors reports.
+	shown := e.readPage(ctx, cfg, old)
+
 	e.mu.Lock()
 	kept := 0
 	for name, entry := range entries {
@@ -166,16 +202,25 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config, cloudns *monitor
 			kept++
 		}
 	}
-	old := map[string]ComponentState{}
-	for _, c := range e.components {
-		old[c.spec.Name] = c.state
-	}
+	now := e.opts.Now()
 	components := make([]*componentEntry, 0, len(cfg.Components))
 	for _, cs := range cfg.Components {
-		c := &componentEntry{spec: cs, state: old[cs.Name]}
+		c := &componentEntry{spec: cs}
+		if prev, ok := old[cs.Name]; ok {
+			c.state, c.told, c.gateUntil = prev.state, prev.told, prev.gateUntil
+		} else {
+			c.state = shown[cs.Name]
+			c.gateUntil = now.Add(startGrace(cfg, cs, entries, now))
+		}
 		components = append(components, c)
 		for _, name := range cs.Monitors {
 			entries[name].components = append(entries[name].components, c)
+		}
+	}
+	seedMonitors(entries)
+	for _, c := range components {
+		if wait := c.gateUntil.Sub(now); wait > 0 {
+			e.gates = append(e.gates, time.AfterFunc(wait, func() { e.openGate(gen, c) }))
 		}
 	}
 	e.gen = gen
@@ -188,7 +233,7 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config, cloudns *monitor
 	// Monitors may have moved between components: re-decide every
 	// component from the kept monitor states.
 	for _, c := range components {
-		if c.state != ComponentUnknown {
+		if c.state != ComponentUnknown && c.told {
 			e.opts.Metrics.desiredStatus.WithLabelValues(c.spec.Name).Set(float64(c.state))
 		}
 		e.decide(c, e.opts.Now())
@@ -243,6 +288,10 @@ func (e *Engine) Stop(limit time.Duration) error {
 		e.unsubscribe()
 		e.unsubscribe = nil
 	}
+	for _, t := range e.gates {
+		t.Stop()
+	}
+	e.gates = nil
 	if e.sched == nil {
 		return nil
 	}
@@ -289,26 +338,184 @@ func (e *Engine) observe(gen uint64, name string, r monitors.Result) {
 
 // decide recomputes a component's desired state from its monitors and
 // tells the sink when it changed. at is when the change began.
+//
+// Until its start-up gate opens, a component is decided only when every
+// one of its monitors has decided, or when those that have cannot be
+// outvoted by the others (a worst component with a monitor in major
+// outage, say): right after a start, the first monitor to report must not
+// speak for the component.
 func (e *Engine) decide(c *componentEntry, at time.Time) {
 	members := make([]memberState, 0, len(c.spec.Monitors))
 	reasons := map[string]string{}
+	pending := 0
 	for _, mn := range c.spec.Monitors {
 		mm := e.monitors[mn]
 		members = append(members, memberState{status: mm.state.state, outage: mm.spec.Outage})
+		if mm.state.state == monitors.StatusUnknown {
+			pending++
+		}
 		if mm.state.state == monitors.StatusDown || mm.state.state == monitors.StatusDegraded {
 			reasons[mn] = mm.state.last.Reason
 		}
 	}
-	next := mapStatus(c.spec.StatusMap, aggregate(c.spec.Rule, c.spec.Quorum, members))
-	if next == c.state || next == ComponentUnknown {
+	decided := aggregate(c.spec.Rule, c.spec.Quorum, members)
+	if !c.gateUntil.IsZero() {
+		switch {
+		case pending == 0 || !e.opts.Now().Before(c.gateUntil):
+			c.gateUntil = time.Time{}
+		case !settled(c.spec.Rule, c.spec.Quorum, members):
+			return // wait for the other monitors, or for the grace to end
+		}
+	}
+	next := mapStatus(c.spec.StatusMap, decided)
+	if next == ComponentUnknown || (next == c.state && c.told) {
 		return
 	}
 	u := ComponentUpdate{Component: c.spec, From: c.state, To: next, At: at, Reasons: reasons}
-	c.state = next
-	e.opts.Metrics.componentTransitions.WithLabelValues(c.spec.Name, next.String()).Inc()
+	c.state, c.told = next, true
 	e.opts.Metrics.desiredStatus.WithLabelValues(c.spec.Name).Set(float64(next))
+	if u.From == u.To {
+		// The page's starting point, confirmed: no change, but the sink
+		// learns what it now stands for.
+		e.logger.Info("component state confirmed", "component", c.spec.Name, "state", next.String())
+		e.opts.Sink.Desire(u)
+		return
+	}
+	e.opts.Metrics.componentTransitions.WithLabelValues(c.spec.Name, next.String()).Inc()
 	e.logger.Info("component state changed", "component", c.spec.Name, "from", u.From.String(), "to", next.String())
 	e.opts.Sink.Desire(u)
+}
+
+// openGate ends a component's start-up grace: it is decided from the
+// monitors that have decided, and those that have not are left out.
+func (e *Engine) openGate(gen uint64, c *componentEntry) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if gen != e.gen || c.gateUntil.IsZero() {
+		return
+	}
+	e.decide(c, e.opts.Now())
+}
+
+// pageReadTimeout bounds the start-up read of the page: a page that does
+// not answer delays the first checks by at most this, and its components
+// then start from nothing.
+const pageReadTimeout = 5 * time.Second
+
+// readPage returns what the page shows for the components of cfg that are
+// not in old (all of them at start), by name; components the page does
+// not have, or shows under maintenance, are missing. Without a page, or
+// if reading it fails, it returns nothing: those components then start
+// from nothing, still behind their start-up gate.
+func (e *Engine) readPage(ctx context.Context, cfg *config.Config, old map[string]*componentEntry) map[string]ComponentState {
+	fresh := false
+	for _, cs := range cfg.Components {
+		if _, ok := old[cs.Name]; !ok {
+			fresh = true
+			break
+		}
+	}
+	if e.opts.Page == nil || !fresh {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, pageReadTimeout)
+	defer cancel()
+	list, err := e.opts.Page.ListComponents(rctx)
+	if err != nil {
+		e.logger.Warn("could not read the status page at start; components start from nothing", "err", err)
+		return nil
+	}
+	byID, byName := map[int]PageComponent{}, map[string]PageComponent{}
+	for _, pc := range list {
+		byID[pc.ID] = pc
+		if _, dup := byName[pc.Name]; !dup {
+			byName[pc.Name] = pc
+		}
+	}
+	shown := map[string]ComponentState{}
+	for _, cs := range cfg.Components {
+		if _, ok := old[cs.Name]; ok {
+			continue
+		}
+		pc, ok := byID[cs.CachetID]
+		if cs.CachetID == 0 {
+			pc, ok = byName[cs.Name]
+		}
+		if ok && !pc.Maintenance && pc.State != ComponentUnknown {
+			shown[cs.Name] = pc.State
+		}
+	}
+	return shown
+}
+
+// seedMonitors gives every monitor that has not decided yet the status
+// the page's starting point implies for it: the state its components
+// showed, when they all agree (a monitor shared by components the page
+// shows differently gets none).
+func seedMonitors(entries map[string]*monitorEntry) {
+	for _, m := range entries {
+		if m.state.state != monitors.StatusUnknown {
+			continue
+		}
+		seed, first := monitors.StatusUnknown, true
+		for _, c := range m.components {
+			st := seedStatus(c.state)
+			if !c.gateUntil.IsZero() && (first || st == seed) {
+				seed, first = st, false
+				continue
+			}
+			seed = monitors.StatusUnknown
+			break
+		}
+		m.state.seed = seed
+	}
+}
+
+// seedStatus is the monitor status a component state on the page implies.
+func seedStatus(s ComponentState) monitors.Status {
+	switch s {
+	case ComponentOperational:
+		return monitors.StatusUp
+	case ComponentPerformanceIssues:
+		return monitors.StatusDegraded
+	case ComponentPartialOutage, ComponentMajorOutage:
+		return monitors.StatusDown
+	}
+	return monitors.StatusUnknown
+}
+
+// maxStartGrace caps a component's start-up grace: a monitor with a long
+// interval or a rare cron schedule must not keep the others' findings off
+// the page for hours.
+const maxStartGrace = 5 * time.Minute
+
+// startGrace is how long a new component waits for all its monitors' first
+// decisions: for each monitor, the time its threshold's worth of results
+// takes (the larger of failures_before_down and successes_before_up, plus
+// one interval for the schedule's phase, plus its timeout; ClouDNS
+// monitors count polls), the longest of them, capped at maxStartGrace.
+func startGrace(cfg *config.Config, cs config.ComponentSpec, entries map[string]*monitorEntry, now time.Time) time.Duration {
+	grace := time.Duration(0)
+	for _, name := range cs.Monitors {
+		spec := entries[name].spec
+		n := max(spec.FailuresBeforeDown, spec.SuccessesBeforeUp, 1)
+		var d time.Duration
+		if spec.Cron != nil {
+			t := now
+			for range n {
+				t = spec.Cron.Next(t)
+			}
+			d = t.Sub(now) + t.Sub(now)/10 // the scheduler's spread of cron runs
+		} else {
+			every := spec.Interval
+			if spec.CloudNS != nil {
+				every = max(every, cfg.CloudNS.PollInterval)
+			}
+			d = time.Duration(n+1) * every
+		}
+		grace = max(grace, d+spec.Timeout)
+	}
+	return min(grace, maxStartGrace)
 }
 
 // countStates refreshes the monitors-by-state gauge.
@@ -331,8 +538,11 @@ func (LogSink) Configure(*config.Config) {}
 // Sample does nothing: the dry run posts no metric points.
 func (LogSink) Sample(string, config.MetricSpec, float64, time.Time) {}
 
-// Desire logs the change.
+// Desire logs the change; a confirmed starting point is no change.
 func (s LogSink) Desire(u ComponentUpdate) {
+	if u.From == u.To {
+		return
+	}
 	attrs := []any{"component", u.Component.Name}
 	if u.Component.CachetID != 0 { // 0 means "matched by name", not an id
 		attrs = append(attrs, "cachet_id", u.Component.CachetID)

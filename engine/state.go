@@ -17,6 +17,12 @@ type monitorState struct {
 	// threshold; that is when an outage really started.
 	since time.Time
 	last  monitors.Result
+	// seed is what the status page showed for the monitor's components
+	// when the monitor started (see seedStatus); unknown when it showed
+	// nothing usable. From the undecided state, a first result that agrees
+	// with it is decided at once, and one that does not must bring the
+	// evidence it would take to leave that state.
+	seed monitors.Status
 	// observed is when the evidence of the last counted result was
 	// observed: a result no later than it (a re-read of the same ClouDNS
 	// poll, say) is no new information.
@@ -39,14 +45,43 @@ func bump(n *int, since *time.Time, now time.Time) {
 	*n++
 }
 
+// transition is the state the counters lead to from the decided state
+// from, after a result of status st, and when the evidence for it began.
+func (s *monitorState) transition(from, st monitors.Status, failures, successes int, now time.Time) (monitors.Status, time.Time) {
+	switch from {
+	case monitors.StatusUp:
+		switch {
+		case s.down >= failures:
+			return monitors.StatusDown, s.downSince
+		case s.bad >= failures:
+			return monitors.StatusDegraded, s.badSince
+		}
+	case monitors.StatusDegraded:
+		switch {
+		case s.down >= failures:
+			return monitors.StatusDown, s.downSince
+		case s.good >= successes:
+			return monitors.StatusUp, s.goodSince
+		}
+	case monitors.StatusDown:
+		if s.notDown >= successes {
+			return st, s.notDownSince
+		}
+	}
+	return from, now
+}
+
 // observe feeds one result through the state machine and reports whether
 // the decided state changed. failures is failures_before_down, successes
 // is successes_before_up; both are at least 1.
 //
-// From the initial unknown state a first success is believed at once
-// (there is no outage to recover from) while failures must reach the
-// threshold. Degraded is entered after `failures` consecutive degraded or
-// down results, left for up after `successes` consecutive ups; down is left
+// From the initial unknown state without a seed, a first success is
+// believed at once (there is no outage to recover from) while failures
+// must reach the threshold. With a seed (what the page showed at start),
+// the page is the starting point: agreeing results decide at once, others
+// must reach the threshold that leaving the seed's state would take.
+// Degraded is entered after `failures` consecutive degraded or down
+// results, left for up after `successes` consecutive ups; down is left
 // after `successes` consecutive results that are not down.
 //
 // A result whose ObservedAt is set and not later than the last counted
@@ -78,31 +113,26 @@ func (s *monitorState) observe(r monitors.Result, failures, successes int, now t
 	}
 
 	next, since := s.state, now
-	switch s.state {
-	case monitors.StatusUnknown:
+	switch {
+	case s.state != monitors.StatusUnknown:
+		next, since = s.transition(s.state, r.Status, failures, successes, now)
+	case s.seed == monitors.StatusUnknown:
+		// Nothing known: a first success is believed at once, failures
+		// must reach the threshold.
 		switch {
 		case r.Status != monitors.StatusDown:
 			next = r.Status
 		case s.down >= failures:
 			next, since = monitors.StatusDown, s.downSince
 		}
-	case monitors.StatusUp:
-		switch {
-		case s.down >= failures:
-			next, since = monitors.StatusDown, s.downSince
-		case s.bad >= failures:
-			next, since = monitors.StatusDegraded, s.badSince
-		}
-	case monitors.StatusDegraded:
-		switch {
-		case s.down >= failures:
-			next, since = monitors.StatusDown, s.downSince
-		case s.good >= successes:
-			next, since = monitors.StatusUp, s.goodSince
-		}
-	case monitors.StatusDown:
-		if s.notDown >= successes {
-			next, since = r.Status, s.notDownSince
+	case r.Status == s.seed:
+		// The page's starting point, confirmed.
+		next = s.seed
+	default:
+		// Leaving the page's starting point takes the same evidence as
+		// leaving that state; until then the monitor has not decided.
+		if to, at := s.transition(s.seed, r.Status, failures, successes, now); to != s.seed {
+			next, since = to, at
 		}
 	}
 	if next == s.state {

@@ -159,11 +159,16 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	a.probeMetrics = monitors.NewScrapeMetrics(reg)
+	var page engine.PageReader // what Cachet shows at start is the starting point
+	if a.writer.page != nil {
+		page = a.writer.page
+	}
 	a.engine = engine.New(engine.Options{
 		Logger:         opts.Logger,
 		Metrics:        metrics,
 		MonitorMetrics: a.probeMetrics,
 		Sink:           a.sink,
+		Page:           page,
 	})
 	return a, nil
 }
