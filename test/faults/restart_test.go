@@ -68,12 +68,12 @@ components:
 		c := startChild(t, []string{"TZ=UTC"}, "run", "--config.file", cfgPath,
 			"--web.listen-address", "127.0.0.1:0", "--log.level", "debug", "--log.format", "json")
 		runs = append(runs, c)
-		c.listenAddr(t, 20*time.Second)
+		c.ListenAddr(t, 20*time.Second)
 		return c
 	}
 	t.Cleanup(func() {
 		if t.Failed() && len(runs) > 0 {
-			t.Logf("logs of the last run, without checks and cron:\n%s", tail(quiet(runs[len(runs)-1].logs.String()), 80))
+			t.Logf("logs of the last run, without checks and cron:\n%s", tail(quiet(runs[len(runs)-1].Logs.String()), 80))
 		}
 	})
 	openIncidents := func() []int {
@@ -109,10 +109,10 @@ components:
 
 	for i := range restarts {
 		if i%2 == 0 {
-			c.kill()
+			c.Kill()
 		} else {
-			_ = c.cmd.Process.Signal(syscall.SIGTERM)
-			if code := c.wait(t, 30*time.Second); code != 0 {
+			_ = c.Cmd.Process.Signal(syscall.SIGTERM)
+			if code := c.Wait(t, 30*time.Second); code != 0 {
 				t.Fatalf("restart %d: exit code %d after SIGTERM", i+1, code)
 			}
 		}
@@ -127,7 +127,7 @@ components:
 		// The restarted run has decided GitLab once it says so; then give
 		// it ten more of web's intervals to flip, if it were going to.
 		eventually(t, 20*time.Second, fmt.Sprintf("restart %d: GitLab decided", i+1), func() bool {
-			return strings.Contains(c.logs.String(), `"msg":"component state confirmed","subsystem":"engine","component":"GitLab"`)
+			return strings.Contains(c.Logs.String(), `"msg":"component state confirmed","subsystem":"engine","component":"GitLab"`)
 		})
 		time.Sleep(5 * time.Second)
 		if got := writes(); len(got) != len(before) {
