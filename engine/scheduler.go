@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
 	"github.com/statussync/statussync/monitors"
@@ -72,7 +71,7 @@ type entry struct {
 	index int
 
 	running       atomic.Bool
-	skips, panics prometheus.Counter
+	skips, panics atomic.Uint64
 }
 
 // maxSleep bounds one sleep of the scheduler, so that a wall-clock step is
@@ -119,17 +118,15 @@ func newScheduler(ctx context.Context, logger *slog.Logger, m *Metrics, jobs []J
 	return s, nil
 }
 
-// Start begins scheduling. It returns at once. The metric children of each
-// job are bound here, after the engine has reset its vectors for the new
-// configuration.
+// Start begins scheduling. It returns at once; from now on the jobs' panic
+// and skip counters are the ones exposed.
 func (s *Scheduler) Start() {
 	if !s.started.CompareAndSwap(false, true) {
 		return
 	}
+	s.metrics.runs.show(s.entries)
 	now := s.clock.Now()
 	for i, e := range s.entries {
-		e.skips = s.metrics.skips.WithLabelValues(e.job.Name)
-		e.panics = s.metrics.panics.WithLabelValues(e.job.Name)
 		e.next = e.sched.Next(now)
 		e.index = i
 	}
@@ -201,7 +198,7 @@ func (s *Scheduler) reschedule(now time.Time) {
 func (s *Scheduler) launch(e *entry, due, now time.Time) {
 	// This guard says which monitor is too slow.
 	if !e.running.CompareAndSwap(false, true) {
-		e.skips.Inc()
+		e.skips.Add(1)
 		s.logger.Warn("monitor run skipped, previous run still going", "monitor", e.job.Name)
 		return
 	}
@@ -214,7 +211,7 @@ func (s *Scheduler) launch(e *entry, due, now time.Time) {
 		defer cancel()
 		defer func() {
 			if r := recover(); r != nil {
-				e.panics.Inc()
+				e.panics.Add(1)
 				s.logger.Error("monitor run panicked", "monitor", e.job.Name, "panic", fmt.Sprint(r))
 			}
 		}()

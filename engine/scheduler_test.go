@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/robfig/cron/v3"
 )
 
@@ -77,8 +76,31 @@ func newTestMetrics(tb testing.TB) (*Metrics, *prometheus.Registry) {
 	return NewMetrics(reg), reg
 }
 
+// runCount reads a per-monitor counter of the scheduler from reg.
+func runCount(tb testing.TB, reg *prometheus.Registry, name, monitor string) float64 {
+	tb.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "monitor" && l.GetValue() == monitor {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	tb.Fatalf("no %s{monitor=%q}", name, monitor)
+	return 0
+}
+
 func TestSchedulerRunsNeverOverlapAndHaveDeadlines(t *testing.T) {
-	m, _ := newTestMetrics(t)
+	m, reg := newTestMetrics(t)
 	var running, maxRunning, runs atomic.Int32
 	var deadlineOK atomic.Bool
 	deadlineOK.Store(true)
@@ -120,13 +142,13 @@ func TestSchedulerRunsNeverOverlapAndHaveDeadlines(t *testing.T) {
 	if !deadlineOK.Load() {
 		t.Error("a run had no deadline or one beyond its timeout")
 	}
-	if skips := testutil.ToFloat64(m.skips.WithLabelValues("slow")); skips < 1 {
+	if skips := runCount(t, reg, "statussync_monitor_runs_skipped_total", "slow"); skips < 1 {
 		t.Errorf("skips = %v, want the overlapping runs counted", skips)
 	}
 }
 
 func TestSchedulerRecoversPanics(t *testing.T) {
-	m, _ := newTestMetrics(t)
+	m, reg := newTestMetrics(t)
 	var after sync.WaitGroup
 	after.Add(1)
 	var once sync.Once
@@ -147,7 +169,7 @@ func TestSchedulerRecoversPanics(t *testing.T) {
 	s.Start()
 	after.Wait() // the job keeps running after its panic
 	<-s.Stop().Done()
-	if got := testutil.ToFloat64(m.panics.WithLabelValues("boom")); got != 1 {
+	if got := runCount(t, reg, "statussync_monitor_panics_total", "boom"); got != 1 {
 		t.Errorf("panics = %v, want 1", got)
 	}
 }

@@ -128,7 +128,9 @@ func newHTTPMonitor(spec config.MonitorSpec, deps Deps) (Monitor, error) {
 	if m.headers.Get("User-Agent") == "" {
 		m.headers.Set("User-Agent", userAgent)
 	}
-	m.firstTLS = m.tlsConfig(u.Hostname(), true)
+	if u.Scheme == "https" {
+		m.firstTLS = m.tlsConfig(u.Hostname(), true)
+	}
 	// HTTP/2 is set up only where it can be used: over TLS, on request.
 	m.direct = m.transport(true, c.HTTP2() && u.Scheme == "https")
 	return m, nil
@@ -247,7 +249,7 @@ func (m *httpMonitor) dialTLS(override bool) func(ctx context.Context, network, 
 		}
 		host, _, _ := net.SplitHostPort(addr)
 		cfg := m.firstTLS
-		if !override || addr != m.firstAddr {
+		if cfg == nil || !override || addr != m.firstAddr {
 			cfg = m.tlsConfig(host, override)
 		}
 		rt := c.trip()

@@ -95,10 +95,10 @@ type record struct {
 	kind        string
 	fingerprint string
 	labels      []string // monitor and static label values, in Metrics.static order
-	// pairs are labels as sorted label pairs, and checkPairs the same
-	// with each result, for the scrape-time families (Gatherer).
-	pairs      []*dto.LabelPair
-	checkPairs [len(statusNames)][]*dto.LabelPair
+	// pairs are labels as label pairs sorted by name, for the
+	// scrape-time families (Gatherer). They point into labels and the
+	// static names: no strings of their own.
+	pairs []*dto.LabelPair
 
 	mu   sync.Mutex
 	last lastResult
@@ -111,15 +111,9 @@ type lastResult struct {
 	hasResult  bool
 	duration   float64
 	checks     [len(statusNames)]uint64
-	points     []recPoint
-}
-
-// recPoint is one probe gauge of the last check; family indexes
-// probeFamilies.
-type recPoint struct {
-	family uint8
-	extra  string
-	value  float64
+	// sample is the last check's probe gauges. Samples are never changed
+	// after their check, so the record shares the result's.
+	sample *sample
 }
 
 // NewMetrics registers the probe metrics with reg (nil registers nothing)
@@ -201,20 +195,29 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			withResult[len(lv)] = statusNames[i]
 			ch <- prometheus.MustNewConstMetric(m.descs.checks, prometheus.CounterValue, float64(n), withResult...)
 		}
-		for _, p := range snap.points {
-			f := probeFamilies[p.family]
-			ch <- prometheus.MustNewConstMetric(m.descs.families[p.family], prometheus.GaugeValue, p.value, m.familyValues(lv, f, p.extra)...)
+		for _, p := range snap.points() {
+			i, ok := familyIndex[p.family]
+			if !ok {
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(m.descs.families[i], prometheus.GaugeValue, p.value, m.familyValues(lv, probeFamilies[i], p.extra)...)
 		}
 	}
 }
 
-// snapshot copies the record's values into out, reusing out's slice.
+// snapshot copies the record's values into out.
 func (r *record) snapshot(out *lastResult) {
 	r.mu.Lock()
-	points := append(out.points[:0], r.last.points...)
 	*out = r.last
-	out.points = points
 	r.mu.Unlock()
+}
+
+// points are the last check's probe gauges.
+func (l *lastResult) points() []point {
+	if l.sample == nil {
+		return nil
+	}
+	return l.sample.points
 }
 
 // familyLabels appends a family's extra label, dropping a static label of
@@ -261,10 +264,7 @@ func (m *Metrics) Init(specs []config.MonitorSpec) {
 			rec = old
 		}
 		rec.labels = m.labelValues(s)
-		rec.pairs = labelPairs(m.static, rec.labels, "", "")
-		for i, st := range statusNames {
-			rec.checkPairs[i] = labelPairs(m.static, rec.labels, "result", st)
-		}
+		rec.pairs = m.labelPairs(rec.labels)
 		byName[s.Name] = rec
 		order = append(order, rec)
 	}
@@ -341,33 +341,58 @@ func (l *lastResult) set(r Result, took time.Duration) {
 	}
 	// Like blackbox, which builds a fresh registry per probe, a gauge the
 	// last check did not set is absent.
-	l.points = l.points[:0]
-	if r.sample != nil {
-		for _, p := range r.sample.points {
-			if i, ok := familyIndex[p.family]; ok {
-				l.points = append(l.points, recPoint{family: i, extra: p.extra, value: p.value})
-			}
-		}
-	}
+	l.sample = r.sample
 }
 
-// labelPairs returns the label pairs of a series, sorted by name: monitor,
-// the static labels and, if extra is set, that label (which replaces a
-// static label of the same name, as familyLabels).
-func labelPairs(static, values []string, extra, extraValue string) []*dto.LabelPair {
-	pairs := make([]*dto.LabelPair, 0, len(values)+1)
-	pairs = append(pairs, &dto.LabelPair{Name: proto.String("monitor"), Value: proto.String(values[0])})
-	for i, k := range static {
-		if k != extra {
-			pairs = append(pairs, &dto.LabelPair{Name: proto.String(k), Value: proto.String(values[i+1])})
-		}
+var monitorLabel = "monitor"
+
+// labelPairs returns a record's label pairs (monitor and the static labels)
+// sorted by name. They point into values and m.static, which neither change
+// while the pairs are in use. The caller holds mu.
+func (m *Metrics) labelPairs(values []string) []*dto.LabelPair {
+	structs := make([]dto.LabelPair, len(values))
+	pairs := make([]*dto.LabelPair, len(values))
+	structs[0] = dto.LabelPair{Name: &monitorLabel, Value: &values[0]}
+	for i := range m.static {
+		structs[i+1] = dto.LabelPair{Name: &m.static[i], Value: &values[i+1]}
 	}
-	if extra != "" {
-		pairs = append(pairs, &dto.LabelPair{Name: proto.String(extra), Value: proto.String(extraValue)})
+	for i := range structs {
+		pairs[i] = &structs[i]
 	}
 	slices.SortFunc(pairs, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
 	return pairs
 }
+
+// withPair returns base (sorted by name) with extra added in its place; a
+// pair of the same name in base is replaced, as familyLabels does.
+func withPair(base []*dto.LabelPair, extra *dto.LabelPair) []*dto.LabelPair {
+	out := make([]*dto.LabelPair, 0, len(base)+1)
+	added := false
+	for _, p := range base {
+		switch c := strings.Compare(p.GetName(), extra.GetName()); {
+		case c == 0:
+			continue
+		case c > 0 && !added:
+			out, added = append(out, extra), true
+		}
+		out = append(out, p)
+	}
+	if !added {
+		out = append(out, extra)
+	}
+	return out
+}
+
+var resultLabel = "result"
+
+// resultPairs are the result label's pairs, by Status.
+var resultPairs = func() []*dto.LabelPair {
+	out := make([]*dto.LabelPair, len(statusNames))
+	for i := range statusNames {
+		out[i] = &dto.LabelPair{Name: &resultLabel, Value: &statusNames[i]}
+	}
+	return out
+}()
 
 // Gatherer returns what a /metrics handler serves
 // (promhttp.HandlerForTransactional): g's families, then the probe series
@@ -416,7 +441,8 @@ func (m *Metrics) families() []*dto.MetricFamily {
 	for _, rec := range m.order {
 		rec.snapshot(&snap)
 		// One allocation each for the records' metrics and values.
-		k := 2 + len(statusNames) + len(snap.points)
+		points := snap.points()
+		k := 2 + len(statusNames) + len(points)
 		ms := make([]dto.Metric, k)
 		vs := make([]float64, k)
 		gs := make([]dto.Gauge, k)
@@ -440,15 +466,18 @@ func (m *Metrics) families() []*dto.MetricFamily {
 			put(duration, rec.pairs, snap.duration, false)
 		}
 		for j, c := range snap.checks {
-			put(checks, rec.checkPairs[j], float64(c), true)
+			put(checks, withPair(rec.pairs, resultPairs[j]), float64(c), true)
 		}
-		for _, p := range snap.points {
-			f := probeFamilies[p.family]
-			pairs := rec.pairs
-			if f.extra != "" {
-				pairs = labelPairs(m.static, rec.labels, f.extra, p.extra)
+		for _, p := range points {
+			fi, ok := familyIndex[p.family]
+			if !ok {
+				continue
 			}
-			put(gauges[p.family], pairs, p.value, false)
+			pairs := rec.pairs
+			if f := &probeFamilies[fi]; f.extra != "" {
+				pairs = withPair(pairs, &dto.LabelPair{Name: &f.extra, Value: proto.String(p.extra)})
+			}
+			put(gauges[fi], pairs, p.value, false)
 		}
 	}
 	var out []*dto.MetricFamily
@@ -502,11 +531,14 @@ func (p probeCollector) Collect(ch chan<- prometheus.Metric) {
 	// that never saw a verdict is not a success either.
 	ch <- prometheus.MustNewConstMetric(d.success, prometheus.GaugeValue, p.snap.success)
 	ch <- prometheus.MustNewConstMetric(d.duration, prometheus.GaugeValue, p.snap.duration)
-	for _, pt := range p.snap.points {
-		if probeFamilies[pt.family].extra == "" {
-			ch <- prometheus.MustNewConstMetric(d.families[pt.family], prometheus.GaugeValue, pt.value)
-		} else {
-			ch <- prometheus.MustNewConstMetric(d.families[pt.family], prometheus.GaugeValue, pt.value, pt.extra)
+	for _, pt := range p.snap.points() {
+		i, ok := familyIndex[pt.family]
+		switch {
+		case !ok:
+		case probeFamilies[i].extra == "":
+			ch <- prometheus.MustNewConstMetric(d.families[i], prometheus.GaugeValue, pt.value)
+		default:
+			ch <- prometheus.MustNewConstMetric(d.families[i], prometheus.GaugeValue, pt.value, pt.extra)
 		}
 	}
 }
