@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"os"
@@ -111,6 +112,24 @@ func (d *daemon) scrape() (map[string]*dto.MetricFamily, error) {
 	defer resp.Body.Close()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	return parser.TextToMetricFamilies(resp.Body)
+}
+
+// timedScrape fetches the whole of /metrics without compression, as
+// Prometheus does by default, and returns how long it took and its size.
+func (d *daemon) timedScrape() (time.Duration, int64, error) {
+	req, err := http.NewRequest(http.MethodGet, "http://"+d.addr+"/metrics", nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	return time.Since(start), n, err
 }
 
 // value returns the first series of name whose labels include the pairs.

@@ -41,6 +41,7 @@ type bench struct {
 
 var benches = []bench{
 	{"probe", runProbeCost},
+	{"costs", runCosts},
 	{"scale", runScale},
 	{"writes", runWrites},
 	{"detect", runDetect},
@@ -80,7 +81,7 @@ func main() {
 		return
 	}
 	var o options
-	flag.StringVar(&o.only, "only", "", "comma-separated benchmarks to run: probe, scale, writes, detect, cloudns (default all)")
+	flag.StringVar(&o.only, "only", "", "comma-separated benchmarks to run: probe, costs, scale, writes, detect, cloudns (default all)")
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "report file, relative to the module root; empty for none")
 	flag.DurationVar(&o.scaleDuration, "scale-duration", 3*time.Minute, "measured part of the scale run")
 	flag.DurationVar(&o.scaleWarmup, "scale-warmup", 75*time.Second, "unmeasured start of the scale run (first checks, first reconcile)")

@@ -30,7 +30,7 @@ func profileScale(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	targets, closeTargets := okTargets(20)
+	targets, closeTargets := okTargets(20, nil)
 	defer closeTargets()
 	cachet := newCachet()
 	defer cachet.Close()

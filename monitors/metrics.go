@@ -1,9 +1,14 @@
 package monitors
 
 import (
+	"bufio"
+	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/statussync/statussync/config"
@@ -394,11 +400,10 @@ var resultPairs = func() []*dto.LabelPair {
 	return out
 }()
 
-// Gatherer returns what a /metrics handler serves
-// (promhttp.HandlerForTransactional): g's families, then the probe series
-// and check counters of every monitor, built straight from the records
-// without a Registry's per-series checks and sorting. Use it with
-// NewScrapeMetrics.
+// Gatherer returns g's families and every monitor's probe series and
+// check counters as one prometheus.TransactionalGatherer, built straight from
+// the records without a Registry's per-series checks and sorting. Handler is
+// the cheaper way to serve them.
 func (m *Metrics) Gatherer(g prometheus.Gatherer) prometheus.TransactionalGatherer {
 	return scrapeGatherer{m: m, g: g}
 }
@@ -410,83 +415,200 @@ type scrapeGatherer struct {
 
 func (s scrapeGatherer) Gather() ([]*dto.MetricFamily, func(), error) {
 	mfs, err := s.g.Gather()
-	own := s.m.families()
-	if len(own) > 0 {
-		mfs = append(mfs, own...)
-		slices.SortStableFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	snaps := s.m.snapshotAll()
+	for k := range ownFamilies {
+		if mf := s.m.family(k, snaps); mf != nil {
+			mfs = append(mfs, mf)
+		}
 	}
+	slices.SortStableFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
 	return mfs, func() {}, err
 }
 
-// families builds the metric families of every record.
-func (m *Metrics) families() []*dto.MetricFamily {
+// Handler serves /metrics: g's families and every monitor's series, in the
+// format the scraper asks for (OpenMetrics or Prometheus text, as promhttp
+// with EnableOpenMetrics), gzipped when accepted. The monitors' series are
+// built one family at a time from one snapshot of the records, so a scrape
+// of 10,000 monitors never holds its ~250,000 series in memory at once.
+// Use it with NewScrapeMetrics.
+func (m *Metrics) Handler(g prometheus.Gatherer, logger *slog.Logger) http.Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mfs, err := g.Gather()
+		if err != nil {
+			logger.Error("error gathering metrics", "err", err)
+			if len(mfs) == 0 {
+				http.Error(w, "error gathering metrics: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+		}
+		snaps := m.snapshotAll()
+		format := expfmt.NegotiateAccept(req.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...)
+		w.Header().Add("Vary", "Accept")
+		w.Header().Add("Vary", "Accept-Encoding")
+		w.Header().Set("Content-Type", string(format))
+		var out io.Writer = w
+		if acceptsGzip(req.Header.Get("Accept-Encoding")) {
+			w.Header().Set("Content-Encoding", "gzip")
+			gz := gzip.NewWriter(w)
+			defer func() { _ = gz.Close() }()
+			out = gz
+		}
+		bw := bufio.NewWriterSize(out, 64<<10)
+		defer func() { _ = bw.Flush() }()
+		enc := expfmt.NewEncoder(bw, format)
+		// Both lists are sorted by name; merge them.
+		k := 0
+		encode := func(mf *dto.MetricFamily) bool {
+			if err := enc.Encode(mf); err != nil {
+				logger.Error("error encoding metrics", "family", mf.GetName(), "err", err)
+				return false
+			}
+			return true
+		}
+		for _, mf := range mfs {
+			for ; k < len(ownFamilies) && ownFamilies[k].name < mf.GetName(); k++ {
+				if own := m.family(k, snaps); own != nil && !encode(own) {
+					return
+				}
+			}
+			if !encode(mf) {
+				return
+			}
+		}
+		for ; k < len(ownFamilies); k++ {
+			if own := m.family(k, snaps); own != nil && !encode(own) {
+				return
+			}
+		}
+		if c, ok := enc.(expfmt.Closer); ok {
+			_ = c.Close()
+		}
+	})
+}
+
+func acceptsGzip(h string) bool {
+	for _, part := range strings.Split(h, ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.TrimSpace(params) != "q=0" {
+			return true
+		}
+	}
+	return false
+}
+
+// ownFamily is one family the records render: probe_success (index -1 in
+// probeFamilies terms), probe_duration_seconds, the check counter or a
+// probe gauge.
+type ownFamily struct {
+	name, help string
+	counter    bool
+	gauge      int // index in probeFamilies, or -1
+}
+
+// ownFamilies are the families the records render, sorted by name.
+var ownFamilies = func() []ownFamily {
+	out := []ownFamily{
+		{name: "probe_success", help: "Displays whether or not the probe was a success", gauge: -1},
+		{name: "probe_duration_seconds", help: "Returns how long the probe took to complete in seconds", gauge: -1},
+		{name: "statussync_monitor_checks_total", help: "Checks run, by monitor and result (up, degraded, down, unknown).", counter: true, gauge: -1},
+	}
+	for i, f := range probeFamilies {
+		out = append(out, ownFamily{name: f.name, help: f.help, gauge: i})
+	}
+	slices.SortFunc(out, func(a, b ownFamily) int { return strings.Compare(a.name, b.name) })
+	return out
+}()
+
+// recSnap is one record's labels and values at the start of a scrape.
+type recSnap struct {
+	pairs []*dto.LabelPair
+	last  lastResult
+}
+
+// snapshotAll copies every record's values, so that one scrape shows each
+// monitor's series from one check.
+func (m *Metrics) snapshotAll() []recSnap {
 	if m == nil {
 		return nil
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	gauge, counter := dto.MetricType_GAUGE, dto.MetricType_COUNTER
-	fam := func(name, help string, t *dto.MetricType, n int) *dto.MetricFamily {
-		return &dto.MetricFamily{Name: proto.String(name), Help: proto.String(help), Type: t, Metric: make([]*dto.Metric, 0, n)}
-	}
-	n := len(m.order)
-	success := fam("probe_success", "Displays whether or not the probe was a success", &gauge, n)
-	duration := fam("probe_duration_seconds", "Returns how long the probe took to complete in seconds", &gauge, n)
-	checks := fam("statussync_monitor_checks_total", "Checks run, by monitor and result (up, degraded, down, unknown).", &counter, n*len(statusNames))
-	gauges := make([]*dto.MetricFamily, len(probeFamilies))
-	for i, f := range probeFamilies {
-		gauges[i] = fam(f.name, f.help, &gauge, 0)
-	}
-	var snap lastResult
-	for _, rec := range m.order {
-		rec.snapshot(&snap)
-		// One allocation each for the records' metrics and values.
-		points := snap.points()
-		k := 2 + len(statusNames) + len(points)
-		ms := make([]dto.Metric, k)
-		vs := make([]float64, k)
-		gs := make([]dto.Gauge, k)
-		i := 0
-		put := func(f *dto.MetricFamily, pairs []*dto.LabelPair, v float64, isCounter bool) {
-			vs[i] = v
-			ms[i].Label = pairs
-			if isCounter {
-				ms[i].Counter = &dto.Counter{Value: &vs[i]}
-			} else {
-				gs[i].Value = &vs[i]
-				ms[i].Gauge = &gs[i]
-			}
-			f.Metric = append(f.Metric, &ms[i])
-			i++
-		}
-		if snap.hasSuccess {
-			put(success, rec.pairs, snap.success, false)
-		}
-		if snap.hasResult {
-			put(duration, rec.pairs, snap.duration, false)
-		}
-		for j, c := range snap.checks {
-			put(checks, withPair(rec.pairs, resultPairs[j]), float64(c), true)
-		}
-		for _, p := range points {
-			fi, ok := familyIndex[p.family]
-			if !ok {
-				continue
-			}
-			pairs := rec.pairs
-			if f := &probeFamilies[fi]; f.extra != "" {
-				pairs = withPair(pairs, &dto.LabelPair{Name: &f.extra, Value: proto.String(p.extra)})
-			}
-			put(gauges[fi], pairs, p.value, false)
-		}
-	}
-	var out []*dto.MetricFamily
-	for _, f := range append([]*dto.MetricFamily{success, duration, checks}, gauges...) {
-		if len(f.Metric) > 0 {
-			out = append(out, f)
-		}
+	out := make([]recSnap, len(m.order))
+	for i, rec := range m.order {
+		out[i].pairs = rec.pairs
+		rec.snapshot(&out[i].last)
 	}
 	return out
+}
+
+// family builds ownFamilies[k] from the snapshots, or nil when no monitor
+// has a series of it.
+func (m *Metrics) family(k int, snaps []recSnap) *dto.MetricFamily {
+	f := ownFamilies[k]
+	typ := dto.MetricType_GAUGE
+	if f.counter {
+		typ = dto.MetricType_COUNTER
+	}
+	mf := &dto.MetricFamily{Name: proto.String(f.name), Help: proto.String(f.help), Type: &typ}
+	var gf *family
+	if f.gauge >= 0 {
+		gf = &probeFamilies[f.gauge]
+	}
+	// Slabs: a few allocations per family rather than three per series.
+	n := len(snaps)
+	if f.counter {
+		n *= len(statusNames)
+	}
+	ms := make([]dto.Metric, 0, n)
+	vs := make([]float64, 0, n)
+	put := func(pairs []*dto.LabelPair, v float64) {
+		vs = append(vs, v)
+		ms = append(ms, dto.Metric{Label: pairs})
+		if f.counter {
+			ms[len(ms)-1].Counter = &dto.Counter{Value: &vs[len(vs)-1]}
+		} else {
+			ms[len(ms)-1].Gauge = &dto.Gauge{Value: &vs[len(vs)-1]}
+		}
+	}
+	for i := range snaps {
+		s := &snaps[i]
+		switch {
+		case f.name == "probe_success":
+			if s.last.hasSuccess {
+				put(s.pairs, s.last.success)
+			}
+		case f.name == "probe_duration_seconds":
+			if s.last.hasResult {
+				put(s.pairs, s.last.duration)
+			}
+		case f.counter:
+			for j, c := range s.last.checks {
+				put(withPair(s.pairs, resultPairs[j]), float64(c))
+			}
+		default:
+			for _, p := range s.last.points() {
+				if p.family != gf.name {
+					continue
+				}
+				pairs := s.pairs
+				if gf.extra != "" {
+					pairs = withPair(pairs, &dto.LabelPair{Name: &gf.extra, Value: proto.String(p.extra)})
+				}
+				put(pairs, p.value)
+			}
+		}
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	mf.Metric = make([]*dto.Metric, len(ms))
+	for i := range ms {
+		mf.Metric[i] = &ms[i]
+	}
+	return mf
 }
 
 // ErrUnknownMonitor and ErrNoResult are ProbeCollector's errors.

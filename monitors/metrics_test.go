@@ -1,17 +1,21 @@
 package monitors
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -398,17 +402,13 @@ func BenchmarkScrape10k(b *testing.B) {
 	for _, s := range specs {
 		fast.observe(s, observed(s, StatusUp, pts...), time.Millisecond)
 	}
-	g := fast.Gatherer(prometheus.NewRegistry())
-	b.Run("scrape", func(b *testing.B) {
+	h := fast.Handler(prometheus.NewRegistry(), nil)
+	b.Run("handler", func(b *testing.B) {
 		for b.Loop() {
-			mfs, _, err := g.Gather()
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, mf := range mfs {
-				if _, err := expfmt.MetricFamilyToText(io.Discard, mf); err != nil {
-					b.Fatal(err)
-				}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+			if rec.Code != http.StatusOK {
+				b.Fatal(rec.Code)
 			}
 		}
 	})
@@ -453,5 +453,48 @@ func TestScrapeGathererMatchesRegistry(t *testing.T) {
 	}
 	if w, g := text(want), text(got); w != g {
 		t.Errorf("scrape path differs from the registry:\n--- registry\n%s\n--- scrape\n%s", w, g)
+	}
+
+	// Handler serves the same series as promhttp over the registry (in
+	// another order within a family), in Prometheus text and OpenMetrics,
+	// plain and gzipped.
+	other := prometheus.NewGauge(prometheus.GaugeOpts{Name: "statussync_other", Help: "Another collector's metric."})
+	regA.MustRegister(other)
+	regB.MustRegister(other)
+	for _, accept := range []string{"", "application/openmetrics-text;version=1.0.0"} {
+		for _, gz := range []bool{false, true} {
+			fetch := func(h http.Handler) string {
+				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+				if accept != "" {
+					req.Header.Set("Accept", accept)
+				}
+				if gz {
+					req.Header.Set("Accept-Encoding", "gzip")
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				var body io.Reader = rec.Body
+				if rec.Header().Get("Content-Encoding") == "gzip" {
+					zr, err := gzip.NewReader(rec.Body)
+					if err != nil {
+						t.Fatal(err)
+					}
+					body = zr
+				}
+				b, err := io.ReadAll(body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Series order within a family is free; compare the lines.
+				lines := strings.Split(string(b), "\n")
+				slices.Sort(lines)
+				return rec.Header().Get("Content-Type") + "\n" + strings.Join(lines, "\n")
+			}
+			want := fetch(promhttp.HandlerFor(regA, promhttp.HandlerOpts{EnableOpenMetrics: true, DisableCompression: true}))
+			got := fetch(viaScrape.Handler(regB, nil))
+			if want != got {
+				t.Errorf("Accept %q, gzip %v: Handler differs from promhttp:\n--- promhttp\n%s\n--- Handler\n%s", accept, gz, want, got)
+			}
+		}
 	}
 }

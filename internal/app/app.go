@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promauto"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/klog/v2"
 
 	"github.com/statussync/statussync/config"
@@ -480,10 +479,9 @@ func (a *App) reload(ctx context.Context) (ReloadOutcome, error) {
 
 func (a *App) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerForTransactional(a.probeMetrics.Gatherer(a.registry), promhttp.HandlerOpts{
-		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelError),
-		EnableOpenMetrics: true,
-	}))
+	// The registry's families plus every monitor's probe series, rendered
+	// family by family at scrape time (OpenMetrics negotiated, gzip).
+	mux.Handle("GET /metrics", a.probeMetrics.Handler(a.registry, a.logger))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = fmt.Fprintln(w, "ok")
 	})
