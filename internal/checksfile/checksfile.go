@@ -418,6 +418,10 @@ func parseEntry(n *yaml.Node, i int, source string) (*Entry, []error) {
 	setDefault("state", DefaultState)
 	setDefault("ip_type", DefaultIPType)
 	if slices.Contains(webTypes, e.Type) {
+		// Sent empty rather than left out, so that a path or content set
+		// by hand in the panel shows up as a difference.
+		setDefault("path", "")
+		setDefault("content", "")
 		setDefault("http_request_type", DefaultHTTPRequestType)
 		setDefault("content_match", DefaultContentMatch)
 		setDefault("timeout", DefaultTimeout)

@@ -27,6 +27,8 @@ func TestFixtureParses(t *testing.T) {
 		{"paste.example.org", "path", "status"},
 		{"download.example.net", "path", "pub/app/v3.0/app-3.0.0-RC1.tar.xz?mirrorlist"},
 		{"mirror1.example.org", "path", ""},
+		{"Flathub website", "path", ""},
+		{"Flathub website", "content", ""},
 		{"idm.example.org", "check_period", "60"},
 		{"idm.example.org", "status_change_checks", "2"},
 		{"idm.example.org", "monitoring_region", "nam"},

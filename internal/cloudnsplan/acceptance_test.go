@@ -459,3 +459,33 @@ func TestDuplicateNamesInTheAccountAreAnError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestHandEditsShowAsDifferences: a path and a region changed by hand in the
+// panel are shown field by field and reverted by one update; values that
+// only differ in form (a leading slash, a number as a string, a host name's
+// case, legacy check type 5 for web) are not differences.
+func TestHandEditsShowAsDifferences(t *testing.T) {
+	k := newKit(t)
+	f := loadFile(t, []byte("- {name: Flathub website, check_type: 5, host: flathub.example.org, ip: flathub.example.org, port: \"443\", check_period: 60, notifications: []}\n"))
+	id := k.srv.AddCheck(cloudnstest.Check{Name: "Flathub website", Type: 18, IP: "Flathub.example.org", Host: "flathub.example.org",
+		Port: 443, Path: "admin", Region: "global", Period: 60, StatusChangeChecks: 2})
+	p := k.plan(t, f, false)
+	text := render(t, p)
+	for _, want := range []string{`path: "admin" → ""`, `monitoring_region: "global" → "nam"`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text)
+		}
+	}
+	if len(p.Changes) != 1 || len(p.Changes[0].Fields) != 2 {
+		t.Fatalf("changes %+v\n%s", p.Changes, text)
+	}
+	if _, err := cloudnsplan.Apply(context.Background(), k.client, p); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := k.srv.Check(id); c.Path != "" || c.Region != "nam" {
+		t.Errorf("after apply %+v", c)
+	}
+	if p := k.plan(t, f, false); p.HasChanges() {
+		t.Errorf("changes left: %+v", p.Changes)
+	}
+}
