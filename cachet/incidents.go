@@ -282,12 +282,23 @@ func (c *Client) refused(err error, caps Capabilities) bool {
 // GetIncident returns one incident with its impacted components and,
 // where the server keeps it, its metadata.
 func (c *Client) GetIncident(ctx context.Context, id int) (Incident, error) {
+	return c.getIncident(ctx, id, false)
+}
+
+// getIncident reads one incident; once makes a single attempt, for the
+// read-back after a create, which must not hold its caller through a
+// Cachet outage.
+func (c *Client) getIncident(ctx context.Context, id int, once bool) (Incident, error) {
 	path := "/incidents/" + strconv.Itoa(id)
 	for {
 		caps, _ := c.Capabilities(ctx)
 		q := IncidentFilter{IncludeMeta: true}.query(caps)
 		q.Del("filter[status]")
-		doc, err := c.get(ctx, opGetIncident, path, q)
+		body, err := c.do(ctx, apiRequest{op: opGetIncident, method: http.MethodGet, path: path, query: q, once: once})
+		var doc document
+		if err == nil {
+			doc, err = c.decodeSingle(opGetIncident, body)
+		}
 		if err != nil && c.refused(err, caps) {
 			continue
 		}
@@ -437,8 +448,9 @@ func buildIncidentCreate(in IncidentCreate, loc *time.Location) ([]byte, error) 
 // create response does not show the impacts or the metadata, the incident
 // is read back once. Metadata the server dropped (a core without meta)
 // is absent from the result and the client stops sending meta filters.
-// If the read-back fails, the result is the create response with the
-// requested impacts and metadata filled in, and Verified is false.
+// The read-back is one attempt: if it fails, the result is the create
+// response with the requested impacts and metadata filled in, and
+// Verified is false.
 func (c *Client) CreateIncident(ctx context.Context, in IncidentCreate) (Incident, error) {
 	body, err := buildIncidentCreate(in, c.loc)
 	if err != nil {
@@ -458,7 +470,7 @@ func (c *Client) CreateIncident(ctx context.Context, in IncidentCreate) (Inciden
 	if !needComponents && !needMeta {
 		return inc, nil
 	}
-	stored, err := c.GetIncident(ctx, inc.ID)
+	stored, err := c.getIncident(ctx, inc.ID, true)
 	if err != nil {
 		c.log.Debug("could not read back a created incident", "incident_id", inc.ID, "err", err)
 		if len(inc.Components) == 0 {

@@ -30,30 +30,37 @@ const maxRetryAfter = 2 * time.Minute
 // DefaultRateLimitWindow is the period Laravel's throttle counts over.
 const DefaultRateLimitWindow = time.Minute
 
-// pace adapts the client's request rate to the limit a response states.
-// It never raises the rate above the configured one.
+// pace adapts the client's request rate to the limit a response states,
+// never above the configured one; a response that states no limit (the
+// limit was lifted) restores the configured rate.
 func (c *Client) pace(h http.Header) {
 	limit, ok := headerInt(h, "X-RateLimit-Limit")
-	if !ok || limit <= 0 {
-		return
+	target, burst := c.configuredRate, c.configuredBurst
+	if ok && limit > 0 {
+		// Also when client-side limiting was switched off (an infinite
+		// configured rate): going past the server's limit only earns 429s.
+		if t := rate.Limit(float64(limit) / c.window.Seconds() * paceShare); t < target {
+			target, burst = t, max(1, min(burst, limit/20))
+		}
 	}
-	remaining, hasRemaining := headerInt(h, "X-RateLimit-Remaining")
-
 	c.paceMu.Lock()
-	target := rate.Limit(float64(limit) / c.window.Seconds() * paceShare)
-	// Also when client-side limiting was switched off (an infinite
-	// configured rate): going past the server's limit only earns 429s.
-	if target < c.configuredRate && c.limiter.Limit() != target {
+	changed := c.limiter.Limit() != target
+	if changed {
 		c.limiter.SetLimit(target)
-		c.limiter.SetBurst(max(1, min(c.configuredBurst, limit/20)))
+		c.limiter.SetBurst(burst)
+	}
+	c.paceMu.Unlock()
+	if changed && target == c.configuredRate {
+		c.log.Info("cachet states no lower rate limit, back to the configured rate")
+	} else if changed {
 		c.log.Info("pacing cachet requests to the server's rate limit",
 			"limit_per_window", limit, "window", c.window, "requests_per_second", float64(target))
 	}
-	c.paceMu.Unlock()
 
 	// Less than a tenth of the budget left: let the window turn before
 	// spending the rest, one request interval per missing request.
-	if hasRemaining && remaining < limit/10 {
+	remaining, hasRemaining := headerInt(h, "X-RateLimit-Remaining")
+	if ok && limit > 0 && hasRemaining && remaining < limit/10 {
 		interval := time.Duration(float64(c.window) / float64(limit))
 		c.pause(time.Duration(limit/10-remaining) * interval)
 	}

@@ -350,11 +350,8 @@ func (f *cachetFront) status(id int) int {
 func incidentsOf(srv *cachettest.Server, id int) []cachettest.Incident {
 	var out []cachettest.Incident
 	for _, in := range srv.Incidents() {
-		for _, c := range in.Components {
-			if c.ComponentID == id {
-				out = append(out, in)
-				break
-			}
+		if in.Affects(id) { // impacts, or component_id on older cores
+			out = append(out, in)
 		}
 	}
 	return out
