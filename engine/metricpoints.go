@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"time"
@@ -28,6 +29,8 @@ type PageMetric struct {
 type MetricPage interface {
 	ListMetrics(ctx context.Context) ([]PageMetric, error)
 	CreateMetric(ctx context.Context, name, suffix string, threshold int) (PageMetric, error)
+	// PostMetricPoint posts one point; an error wrapping ErrNotFound means
+	// the metric was deleted.
 	PostMetricPoint(ctx context.Context, id int, value float64, at time.Time) error
 }
 
@@ -35,8 +38,8 @@ type MetricPage interface {
 // minute buckets so that it can be averaged over whatever threshold the
 // metric has in Cachet.
 type series struct {
-	spec    config.MetricSpec
-	buckets map[int64]bucket // by Unix minute
+	spec    config.MetricSpec // as the monitor's latest sample had it
+	buckets map[int64]bucket  // by Unix minute
 	dropped bool
 }
 
@@ -45,60 +48,81 @@ type bucket struct {
 	n   int
 }
 
-// Sample records one successful check's latency for the monitor's metric.
-// It never blocks.
-func (r *Reconciler) Sample(monitor string, spec config.MetricSpec, value float64, at time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s, ok := r.series[monitor]
-	if !ok {
-		s = &series{buckets: map[int64]bucket{}}
-		r.series[monitor] = s
-	}
-	s.spec = spec
-	minute := at.Unix() / 60
-	b := s.buckets[minute]
-	b.sum += value
-	b.n++
-	s.buckets[minute] = b
+// add merges b into the minute's bucket, dropping the oldest minute past
+// maxBuckets.
+func (s *series) add(minute int64, b bucket, logger *slog.Logger, monitor string) {
+	cur := s.buckets[minute]
+	cur.sum += b.sum
+	cur.n += b.n
+	s.buckets[minute] = cur
 	if len(s.buckets) > maxBuckets {
 		delete(s.buckets, slices.Min(slices.Collect(maps.Keys(s.buckets))))
 		if !s.dropped {
 			s.dropped = true
-			r.logger.Warn("metric points could not be posted for a day, dropping the oldest minutes", "monitor", monitor)
+			logger.Warn("metric points could not be posted for a day, dropping the oldest minutes", "monitor", monitor)
 		}
 	}
 }
 
-// metricSpecs forgets the series of monitors that no longer push a metric.
-func (r *Reconciler) metricSpecs(monitors []config.MonitorSpec) {
-	keep := map[string]bool{}
-	for _, m := range monitors {
-		if m.Metric != nil {
-			keep[m.Name] = true
-		}
-	}
-	for name := range r.series {
-		if !keep[name] {
-			delete(r.series, name)
-		}
-	}
-}
-
-// resetSeries drops what was sampled before this Run: another leader may
-// have posted those windows already, and posting them twice would make
-// Cachet count them twice.
-func (r *Reconciler) resetSeries(now time.Time) {
+// Sample records one successful check's latency for the monitor's metric.
+// It never blocks.
+func (r *Reconciler) Sample(monitor string, spec config.MetricSpec, value float64, at time.Time) {
+	// Lock: adds to the samples the writer takes at its next pass.
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	cut := now.Unix() / 60
-	for _, s := range r.series {
-		for m := range s.buckets {
-			if m < cut {
-				delete(s.buckets, m)
-			}
+	s, ok := r.samples[monitor]
+	if !ok {
+		s = &series{buckets: map[int64]bucket{}}
+		r.samples[monitor] = s
+	}
+	s.spec = spec
+	s.add(at.Unix()/60, bucket{sum: value, n: 1}, r.logger, monitor)
+}
+
+// metricState is what a term knows of metrics: the series taken from the
+// store, and each monitor's metric as resolved on the page.
+type metricState struct {
+	series   map[string]*series
+	list     []PageMetric // the page's metrics, nil until needed
+	resolved map[string]resolvedMetric
+}
+
+type resolvedMetric struct {
+	spec          config.MetricSpec
+	id, threshold int
+}
+
+func newMetricState() metricState {
+	return metricState{series: map[string]*series{}, resolved: map[string]resolvedMetric{}}
+}
+
+// take merges the samples recorded since the last pass and forgets the
+// series of monitors that no longer push a metric.
+func (m *metricState) take(samples map[string]*series, specs map[string]config.MetricSpec, r *Reconciler) {
+	for name, s := range samples {
+		cur, ok := m.series[name]
+		if !ok {
+			cur = &series{buckets: map[int64]bucket{}}
+			m.series[name] = cur
+		}
+		cur.spec = s.spec
+		for minute, b := range s.buckets {
+			cur.add(minute, b, r.logger, name)
 		}
 	}
+	for name := range m.series {
+		if _, ok := specs[name]; !ok {
+			delete(m.series, name)
+		}
+	}
+}
+
+// forget drops what was learned of the page's metrics, so that each is
+// resolved again: a reload or a person may have changed the id, the name
+// or the threshold, or deleted it.
+func (m *metricState) forget() {
+	m.list = nil
+	clear(m.resolved)
 }
 
 // window returns the start minute of the threshold window holding minute.
@@ -107,66 +131,56 @@ func window(minute int64, threshold int) int64 {
 	return minute - minute%t
 }
 
-// nextMetricFlush is when the earliest open window closes; zero if none.
-func (r *Reconciler) nextMetricFlush(t *tracking) time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// nextFlush is when the earliest open window closes; zero if none.
+func (m *metricState) nextFlush() time.Time {
 	var next time.Time
-	for name, s := range r.series {
-		thr := t.thresholds[name]
-		if thr == 0 {
-			thr = 1 // unknown yet: check every minute
-		}
-		for m := range s.buckets {
-			end := time.Unix((window(m, thr)+int64(thr))*60, 0)
-			if next.IsZero() || end.Before(next) {
-				next = end
-			}
+	for name, s := range m.series {
+		thr := max(m.resolved[name].threshold, 1) // unknown yet: check every minute
+		for minute := range s.buckets {
+			next = earliest(next, time.Unix((window(minute, thr)+int64(thr))*60, 0))
 		}
 	}
 	return next
 }
 
-// flushMetrics posts every completed window of every series, oldest first.
-func (r *Reconciler) flushMetrics(ctx context.Context, t *tracking) error {
-	mp, ok := r.page().(MetricPage)
+// flushMetrics posts every completed window of every series, oldest first;
+// a failing metric backs off alone. It reports whether all went well.
+func (t *term) flushMetrics(ctx context.Context) bool {
+	mp, ok := t.page.(MetricPage)
 	if !ok {
-		return nil
+		return true
 	}
-	r.mu.Lock()
-	names := slices.Sorted(maps.Keys(r.series))
-	r.mu.Unlock()
-	if len(names) == 0 {
-		return nil
-	}
-	nowMinute := r.opts.Now().Unix() / 60
-	var errs []error
-	for _, name := range names {
-		r.mu.Lock()
-		s, ok := r.series[name]
-		if !ok || len(s.buckets) == 0 {
-			r.mu.Unlock()
+	nowMinute := t.r.now().Unix() / 60
+	ok = true
+	for _, name := range slices.Sorted(maps.Keys(t.metrics.series)) {
+		s, key := t.metrics.series[name], "metric "+name
+		if len(s.buckets) == 0 || !t.due(key) {
 			continue
 		}
-		spec := s.spec
-		r.mu.Unlock()
+		err := t.flushMetric(ctx, mp, name, s, nowMinute)
+		t.done(key, err)
+		ok = ok && err == nil
+	}
+	return ok
+}
 
-		id, thr, err := r.resolveMetric(ctx, t, mp, name, spec)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("monitor %q metric: %w", name, err))
-			continue
-		}
-		for _, w := range r.completeWindows(name, thr, nowMinute) {
-			at := time.Unix(w.start*60, 0)
-			if err := mp.PostMetricPoint(ctx, id, w.sum/float64(w.n), at); err != nil {
-				errs = append(errs, fmt.Errorf("monitor %q metric %d: post point: %w", name, id, err))
-				break // keep this and later windows for the next pass, in order
-			}
-			r.opts.Metrics.writes.WithLabelValues("metric_point").Inc()
-			r.dropWindow(name, w.start, thr)
-		}
+func (t *term) flushMetric(ctx context.Context, mp MetricPage, name string, s *series, nowMinute int64) error {
+	m, err := t.resolveMetric(ctx, mp, name, s.spec)
+	if err != nil {
+		return fmt.Errorf("monitor %q metric: %w", name, err)
 	}
-	return errors.Join(errs...)
+	for _, w := range completeWindows(s, m.threshold, nowMinute) {
+		if err := mp.PostMetricPoint(ctx, m.id, w.sum/float64(w.n), time.Unix(w.start*60, 0)); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				t.metrics.forget() // deleted: resolved (and so recreated) again next time
+			}
+			// Keep this and later windows for the next attempt, in order.
+			return fmt.Errorf("monitor %q metric %d: post point: %w", name, m.id, err)
+		}
+		t.r.metrics.writes.WithLabelValues("metric_point").Inc()
+		maps.DeleteFunc(s.buckets, func(minute int64, _ bucket) bool { return window(minute, m.threshold) == w.start })
+	}
+	return nil
 }
 
 type closedWindow struct {
@@ -175,10 +189,7 @@ type closedWindow struct {
 	n     int
 }
 
-func (r *Reconciler) completeWindows(name string, thr int, nowMinute int64) []closedWindow {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := r.series[name]
+func completeWindows(s *series, thr int, nowMinute int64) []closedWindow {
 	byStart := map[int64]*closedWindow{}
 	for m, b := range s.buckets {
 		start := window(m, thr)
@@ -200,56 +211,46 @@ func (r *Reconciler) completeWindows(name string, thr int, nowMinute int64) []cl
 	return out
 }
 
-func (r *Reconciler) dropWindow(name string, start int64, thr int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if s, ok := r.series[name]; ok {
-		for m := range s.buckets {
-			if window(m, thr) == start {
-				delete(s.buckets, m)
-			}
-		}
-	}
-}
-
 // resolveMetric finds the Cachet metric a monitor pushes to, creating a
-// named one that does not exist, and learns its threshold.
-func (r *Reconciler) resolveMetric(ctx context.Context, t *tracking, mp MetricPage, monitor string, spec config.MetricSpec) (int, int, error) {
-	if id, ok := t.metricIDs[monitor]; ok {
-		return id, t.thresholds[monitor], nil
+// named one that does not exist, and learns its threshold. It is resolved
+// again when the monitor's metric settings change, at every resync, and
+// after the metric was found deleted.
+func (t *term) resolveMetric(ctx context.Context, mp MetricPage, monitor string, spec config.MetricSpec) (resolvedMetric, error) {
+	if m, ok := t.metrics.resolved[monitor]; ok && m.spec == spec {
+		return m, nil
 	}
-	if t.metrics == nil {
+	if t.metrics.list == nil {
 		list, err := mp.ListMetrics(ctx)
 		if err != nil {
-			return 0, 0, fmt.Errorf("list metrics: %w", err)
+			return resolvedMetric{}, fmt.Errorf("list metrics: %w", err)
 		}
-		t.metrics = list
+		t.metrics.list = list
 	}
 	var found *PageMetric
-	for i, m := range t.metrics {
+	for i, m := range t.metrics.list {
 		if (spec.ID != 0 && m.ID == spec.ID) || (spec.ID == 0 && m.Name == spec.Name) {
-			found = &t.metrics[i]
+			found = &t.metrics.list[i]
 			break
 		}
 	}
 	if found == nil && spec.ID != 0 {
-		return 0, 0, fmt.Errorf("no Cachet metric with id %d", spec.ID)
+		return resolvedMetric{}, fmt.Errorf("no Cachet metric with id %d", spec.ID)
 	}
 	if found == nil {
 		m, err := mp.CreateMetric(ctx, spec.Name, spec.Suffix, spec.Threshold)
 		if err != nil {
-			return 0, 0, fmt.Errorf("create metric %q: %w", spec.Name, err)
+			return resolvedMetric{}, fmt.Errorf("create metric %q: %w", spec.Name, err)
 		}
-		r.opts.Metrics.writes.WithLabelValues("metric_create").Inc()
-		r.logger.Info("metric created", "metric", spec.Name, "metric_id", m.ID)
-		t.metrics = append(t.metrics, m)
+		t.r.metrics.writes.WithLabelValues("metric_create").Inc()
+		t.r.logger.Info("metric created", "metric", spec.Name, "metric_id", m.ID)
+		t.metrics.list = append(t.metrics.list, m)
 		found = &m
 	}
 	thr := found.Threshold
 	if thr <= 0 {
 		thr = spec.Threshold
 	}
-	t.metricIDs[monitor] = found.ID
-	t.thresholds[monitor] = thr
-	return found.ID, thr, nil
+	m := resolvedMetric{spec: spec, id: found.ID, threshold: thr}
+	t.metrics.resolved[monitor] = m
+	return m, nil
 }

@@ -28,6 +28,7 @@ type Metrics struct {
 	writes               *prometheus.CounterVec
 	reconcileErrors      prometheus.Counter
 	reconcileLastSuccess prometheus.Gauge
+	maintenanceUnknown   prometheus.Gauge
 }
 
 // NewMetrics registers the engine's metrics with reg.
@@ -74,12 +75,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reconcileErrors: f.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace,
 			Name:      "reconcile_errors_total",
-			Help:      "Reconcile passes that met an error; the pass is retried with backoff.",
+			Help:      "Failed attempts to reconcile a component, a metric or the page listing; each is retried with its own backoff.",
 		}),
 		reconcileLastSuccess: f.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace,
 			Name:      "reconcile_last_success_timestamp_seconds",
 			Help:      "When a reconcile pass last completed without error.",
+		}),
+		maintenanceUnknown: f.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace,
+			Name:      "cachet_maintenance_unknown",
+			Help:      "1 while Cachet's maintenance windows cannot be read: statuses are written only for components not known to be under maintenance.",
 		}),
 	}
 }

@@ -2,8 +2,14 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrNotFound marks a page answer saying that the thing asked for does not
+// exist (any more): a component id that is not there, an incident or a
+// metric a person deleted. Page implementations wrap it.
+var ErrNotFound = errors.New("not found on the status page")
 
 // StatusPage is what the reconciler needs from the status page. The Cachet
 // adapter (internal/cachetpage) implements it against the Cachet client; the
@@ -13,21 +19,23 @@ type StatusPage interface {
 	ListComponents(ctx context.Context) ([]PageComponent, error)
 	GetComponent(ctx context.Context, id int) (PageComponent, error)
 	SetComponentState(ctx context.Context, id int, s ComponentState) error
-	// Maintenance returns the ids of the components that a maintenance
-	// window in progress covers.
-	Maintenance(ctx context.Context) (map[int]bool, error)
-	// OpenIncidents returns statussync's own unresolved incidents for the
-	// component, newest first.
-	OpenIncidents(ctx context.Context, k IncidentKey) ([]int, error)
-	// AllOpenIncidents returns statussync's unresolved incidents of every
-	// component, by component name, newest first, in one listing.
-	AllOpenIncidents(ctx context.Context) (map[string][]int, error)
+	// Maintenance returns the components that a maintenance window in
+	// progress covers, each with the time its window is planned to end
+	// (zero when the page does not say).
+	Maintenance(ctx context.Context) (map[int]time.Time, error)
+	// OpenIncidents returns statussync's own unresolved incidents, newest
+	// first: those of the component with page id componentID, or with 0,
+	// those of every component, in one listing.
+	OpenIncidents(ctx context.Context, componentID int) ([]PageIncident, error)
+	// GetIncident reads one incident; an error wrapping ErrNotFound means a
+	// person deleted it.
+	GetIncident(ctx context.Context, id int) (PageIncident, error)
 	// EpisodeRecorded reports whether an incident for the outage episode
 	// exists, whatever its status.
 	EpisodeRecorded(ctx context.Context, k IncidentKey, episode string) (bool, error)
 	CreateIncident(ctx context.Context, in NewIncident) (int, error)
-	// UpdateIncident posts an update; resolved closes the incident.
-	UpdateIncident(ctx context.Context, id int, resolved bool, message string) error
+	// UpdateIncident posts an update that sets the incident's status.
+	UpdateIncident(ctx context.Context, id int, status IncidentStatus, message string) error
 	// LatestIncidentUpdate returns the message of the incident's newest
 	// update ("" if none), to tell whether an update whose response was
 	// lost was applied.
@@ -45,6 +53,41 @@ type PageComponent struct {
 	Maintenance bool
 	// Raw is the page's status value, for metrics and logs.
 	Raw int
+}
+
+// IncidentStatus is an incident's status, in the order an incident moves
+// through them: a later status is never replaced by an earlier one.
+type IncidentStatus int
+
+// Incident statuses (Cachet's values).
+const (
+	IncidentInvestigating IncidentStatus = 1
+	IncidentIdentified    IncidentStatus = 2
+	IncidentWatching      IncidentStatus = 3
+	IncidentFixed         IncidentStatus = 4
+)
+
+// PageIncident is one of statussync's incidents as the page has it.
+type PageIncident struct {
+	ID int
+	// Components are the page ids of the components the incident is
+	// about: those it is attached to, and the one its marker names.
+	Components []int
+	// Component is the component name its marker names ("" if none).
+	Component string
+	// Episode is the outage episode its marker names ("" if none).
+	Episode string
+	Status  IncidentStatus
+}
+
+// About reports whether the incident is about the component with page id.
+func (in PageIncident) About(id int) bool {
+	for _, c := range in.Components {
+		if c == id {
+			return true
+		}
+	}
+	return false
 }
 
 // IncidentKey identifies the component an incident is about.

@@ -139,14 +139,7 @@ func New(opts Options) (*App, error) {
 	a.leadership = leadership
 
 	metrics := engine.NewMetrics(reg)
-	rec := engine.NewReconciler(engine.ReconcilerOptions{
-		Logger:               opts.Logger,
-		Metrics:              metrics,
-		ResyncInterval:       cfg.Cachet.ResyncInterval,
-		RespectManualChanges: cfg.Cachet.RespectManualChanges,
-		MinBackoff:           cfg.Cachet.Backoff.Min,
-		MaxBackoff:           cfg.Cachet.Backoff.Max,
-	})
+	rec := engine.NewReconciler(engine.ReconcilerDeps{Logger: opts.Logger, Metrics: metrics}) // configured by prepareWriter's swap
 	a.sink = &sink{rec: rec, log: engine.LogSink{Logger: opts.Logger}}
 	a.writer = &writer{logger: opts.Logger, rec: rec}
 	swapWriter, err := a.prepareWriter(cfg)

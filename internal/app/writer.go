@@ -24,7 +24,9 @@ type sink struct {
 	dryRun atomic.Bool
 }
 
-func (s *sink) Configure(cfg *config.Config) { s.rec.Configure(cfg) }
+// Configure does nothing: the reconciler is configured by prepareWriter's
+// swap, once a reload has been applied.
+func (s *sink) Configure(*config.Config) {}
 
 func (s *sink) Sample(monitor string, spec config.MetricSpec, value float64, at time.Time) {
 	s.rec.Sample(monitor, spec, value, at)
@@ -107,15 +109,33 @@ func (a *App) prepareWriter(cfg *config.Config) (func(), error) {
 	}
 	return func() {
 		a.sink.dryRun.Store(!cfg.Cachet.Enabled())
-		if c == nil {
-			return
-		}
-		if a.writer.page == nil {
+		rc := reconcilerConfig(cfg)
+		old := a.writer.page
+		if c != nil {
 			a.writer.page = cachetpage.New(c)
-			a.writer.rec.SetPage(a.writer.page)
-		} else {
-			a.writer.page.SetClient(c)
+			rc.Page = a.writer.page
 		}
-		a.writer.rec.SetOptions(cfg.Cachet.ResyncInterval, cfg.Cachet.RespectManualChanges, cfg.Cachet.Backoff.Min, cfg.Cachet.Backoff.Max)
+		a.writer.rec.Configure(rc)
+		if old != a.writer.page {
+			old.Close() // requests in flight finish
+		}
 	}, nil
+}
+
+// reconcilerConfig is what the reconciler needs of a configuration.
+func reconcilerConfig(cfg *config.Config) engine.ReconcilerConfig {
+	metrics := map[string]config.MetricSpec{}
+	for _, m := range cfg.Monitors {
+		if m.Metric != nil {
+			metrics[m.Name] = *m.Metric
+		}
+	}
+	return engine.ReconcilerConfig{
+		Components:           cfg.Components,
+		Metrics:              metrics,
+		ResyncInterval:       cfg.Cachet.ResyncInterval,
+		RespectManualChanges: cfg.Cachet.RespectManualChanges,
+		MinBackoff:           cfg.Cachet.Backoff.Min,
+		MaxBackoff:           cfg.Cachet.Backoff.Max,
+	}
 }

@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/statussync/statussync/cachet"
@@ -20,44 +20,42 @@ import (
 // Incident metadata keys. Cachet 3 has no external id for incidents, so
 // statussync marks its own twice: in metadata (filterable on current
 // Cachet) and in an HTML comment at the end of the Markdown message, which
-// the page does not show and which every 3.x version keeps.
+// the page does not show and which every 3.x version keeps. Both name the
+// component and its Cachet id: incidents are matched by id, so a renamed
+// component keeps its incident.
 const (
-	metaComponent = "statussync_component"
-	metaEpisode   = "statussync_episode"
+	metaComponent   = "statussync_component"
+	metaComponentID = "statussync_component_id"
+	metaEpisode     = "statussync_episode"
 )
 
-// Page implements engine.StatusPage on a Cachet client. The client can be
-// swapped (on a reload that changes Cachet settings) while the page is in
-// use.
+// Page implements engine.StatusPage on a Cachet client. A reload that
+// changes the Cachet settings makes a new Page.
 type Page struct {
-	client atomic.Pointer[cachet.Client]
+	client *cachet.Client
 }
 
 var _ engine.StatusPage = (*Page)(nil)
 
 // New returns a page backed by c.
-func New(c *cachet.Client) *Page {
-	p := &Page{}
-	p.client.Store(c)
-	return p
-}
+func New(c *cachet.Client) *Page { return &Page{client: c} }
 
-// SetClient swaps the client used for later calls and closes the idle
-// connections of the one it replaces (requests in flight finish).
-func (p *Page) SetClient(c *cachet.Client) {
-	if old := p.client.Swap(c); old != nil && old != c {
-		old.CloseIdleConnections()
-	}
-}
-
-func (p *Page) c() *cachet.Client { return p.client.Load() }
+func (p *Page) c() *cachet.Client { return p.client }
 
 // Close closes the client's idle connections; call it once nothing will
-// use the page any more.
+// use the page any more (requests in flight finish).
 func (p *Page) Close() {
-	if c := p.client.Load(); c != nil {
-		c.CloseIdleConnections()
+	if p != nil && p.client != nil {
+		p.client.CloseIdleConnections()
 	}
+}
+
+// notFound marks a 404 as engine.ErrNotFound.
+func notFound(err error) error {
+	if cachet.IsStatus(err, http.StatusNotFound) {
+		return fmt.Errorf("%w: %w", engine.ErrNotFound, err)
+	}
+	return err
 }
 
 // ToCachet maps a desired component state to Cachet's status. This table
@@ -121,7 +119,7 @@ func (p *Page) ListComponents(ctx context.Context) ([]engine.PageComponent, erro
 func (p *Page) GetComponent(ctx context.Context, id int) (engine.PageComponent, error) {
 	c, err := p.c().GetComponent(ctx, id)
 	if err != nil {
-		return engine.PageComponent{}, err
+		return engine.PageComponent{}, notFound(err)
 	}
 	return fromCachet(c), nil
 }
@@ -137,110 +135,132 @@ func (p *Page) SetComponentState(ctx context.Context, id int, s engine.Component
 }
 
 // Maintenance returns the components of every maintenance window in
-// progress.
-func (p *Page) Maintenance(ctx context.Context) (map[int]bool, error) {
+// progress, each with the window's planned end.
+func (p *Page) Maintenance(ctx context.Context) (map[int]time.Time, error) {
 	scheds, err := p.c().ListSchedules(ctx, cachet.ScheduleFilter{Statuses: []cachet.ScheduleStatus{cachet.ScheduleInProgress}})
 	if err != nil {
 		return nil, err
 	}
-	out := map[int]bool{}
+	out := map[int]time.Time{}
 	for _, s := range scheds {
 		if !s.InProgress() {
 			continue
 		}
 		for _, c := range s.Components {
-			out[c.ID] = true
+			// The latest end of the windows covering it; zero (no planned
+			// end) outlasts them all.
+			if end, seen := out[c.ID]; !seen || (!end.IsZero() && (s.CompletedAt.IsZero() || s.CompletedAt.After(end))) {
+				out[c.ID] = s.CompletedAt
+			}
 		}
 	}
 	return out, nil
 }
 
 // marker is the Markdown comment that marks statussync's incidents.
-func marker(component, episode string) string {
-	return fmt.Sprintf("<!-- statussync:component=%s;episode=%s -->", url.QueryEscape(component), url.QueryEscape(episode))
+func marker(k engine.IncidentKey, episode string) string {
+	return fmt.Sprintf("<!-- statussync:component=%s;episode=%s;cachet_id=%d -->",
+		url.QueryEscape(k.Component), url.QueryEscape(episode), k.ComponentID)
 }
 
-func markerPrefix(component string) string {
-	return "<!-- statussync:component=" + url.QueryEscape(component) + ";"
+// markerFields reads statussync's Markdown marker ("<!-- statussync:k=v;…
+// -->", the last one in the message); ok is false if there is none.
+func markerFields(msg string) (fields map[string]string, ok bool) {
+	const prefix = "<!-- statussync:"
+	i := strings.LastIndex(msg, prefix)
+	if i < 0 {
+		return nil, false
+	}
+	rest := msg[i+len(prefix):]
+	end := strings.Index(rest, " -->")
+	if end < 0 {
+		return nil, false
+	}
+	fields = map[string]string{}
+	for _, kv := range strings.Split(rest[:end], ";") {
+		k, v, _ := strings.Cut(kv, "=")
+		if v, err := url.QueryUnescape(v); err == nil {
+			fields[k] = v
+		}
+	}
+	return fields, true
 }
 
-// ours reports whether an incident is statussync's, for the component.
-func ours(in cachet.Incident, component string) bool {
-	return in.Meta[metaComponent] == component || strings.Contains(in.Message, markerPrefix(component))
+// pageIncident reads statussync's marks off an incident; ok is false if
+// it is not statussync's.
+func pageIncident(in cachet.Incident) (engine.PageIncident, bool) {
+	f, marked := markerFields(in.Message)
+	if !marked {
+		f = map[string]string{}
+	}
+	for k, mk := range map[string]string{"component": metaComponent, "cachet_id": metaComponentID, "episode": metaEpisode} {
+		if v := in.Meta[mk]; v != "" {
+			f[k] = strings.ReplaceAll(v, "%2C", ",")
+		}
+	}
+	if !marked && f["component"] == "" {
+		return engine.PageIncident{}, false
+	}
+	out := engine.PageIncident{ID: in.ID, Component: f["component"], Episode: f["episode"], Status: engine.IncidentStatus(in.Status)}
+	for _, c := range in.Components {
+		out.Components = append(out.Components, c.ID)
+	}
+	if id, err := strconv.Atoi(f["cachet_id"]); err == nil && id != 0 && !out.About(id) {
+		out.Components = append(out.Components, id)
+	}
+	return out, true
 }
 
-// OpenIncidents returns statussync's unresolved incidents for the
-// component, newest first.
-func (p *Page) OpenIncidents(ctx context.Context, k engine.IncidentKey) ([]int, error) {
-	ins, err := p.c().ListIncidents(ctx, cachet.IncidentFilter{
-		Statuses:    cachet.UnresolvedIncidentStatuses(),
-		ComponentID: k.ComponentID,
-		IncludeMeta: true,
-	})
+// listIncidents lists incidents with their metadata or, on a Cachet too
+// old for it (400 to include=meta), without: the marker then tells
+// statussync's own apart.
+func (p *Page) listIncidents(ctx context.Context, f cachet.IncidentFilter) ([]cachet.Incident, error) {
+	f.IncludeMeta = true
+	ins, err := p.c().ListIncidents(ctx, f)
+	if cachet.IsStatus(err, http.StatusBadRequest) {
+		f.IncludeMeta = false
+		ins, err = p.c().ListIncidents(ctx, f)
+	}
+	return ins, err
+}
+
+// OpenIncidents returns statussync's unresolved incidents, newest first:
+// of the component with Cachet id componentID (attached to it, or naming
+// it in their marks), or with 0 of every component.
+func (p *Page) OpenIncidents(ctx context.Context, componentID int) ([]engine.PageIncident, error) {
+	ins, err := p.listIncidents(ctx, cachet.IncidentFilter{Statuses: cachet.UnresolvedIncidentStatuses()})
 	if err != nil {
 		return nil, err
 	}
-	var ids []int
+	var out []engine.PageIncident
 	for _, in := range ins {
-		if !in.Status.Resolved() && ours(in, k.Component) {
-			ids = append(ids, in.ID)
-		}
-	}
-	return ids, nil
-}
-
-// AllOpenIncidents returns statussync's unresolved incidents by component,
-// newest first, from one listing: metadata names the component, or on a
-// Cachet without metadata, the Markdown marker does.
-func (p *Page) AllOpenIncidents(ctx context.Context) (map[string][]int, error) {
-	ins, err := p.c().ListIncidents(ctx, cachet.IncidentFilter{Statuses: cachet.UnresolvedIncidentStatuses(), IncludeMeta: true})
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]int{}
-	for _, in := range ins {
-		if in.Status.Resolved() {
-			continue
-		}
-		name := in.Meta[metaComponent]
-		if name == "" {
-			name = componentFromMarker(in.Message)
-		}
-		if name != "" {
-			out[name] = append(out[name], in.ID)
+		if pi, ours := pageIncident(in); ours && !in.Status.Resolved() && (componentID == 0 || pi.About(componentID)) {
+			out = append(out, pi)
 		}
 	}
 	return out, nil
 }
 
-// componentFromMarker reads the component name from statussync's Markdown
-// marker, "" if there is none.
-func componentFromMarker(msg string) string {
-	const prefix = "<!-- statussync:component="
-	i := strings.LastIndex(msg, prefix)
-	if i < 0 {
-		return ""
-	}
-	rest := msg[i+len(prefix):]
-	end := strings.IndexByte(rest, ';')
-	if end < 0 {
-		return ""
-	}
-	name, err := url.QueryUnescape(rest[:end])
+// GetIncident reads one incident; a 404 (a person deleted it) wraps
+// engine.ErrNotFound.
+func (p *Page) GetIncident(ctx context.Context, id int) (engine.PageIncident, error) {
+	in, err := p.c().GetIncident(ctx, id)
 	if err != nil {
-		return ""
+		return engine.PageIncident{}, notFound(err)
 	}
-	return name
+	pi, _ := pageIncident(in)
+	pi.ID, pi.Status = in.ID, engine.IncidentStatus(in.Status)
+	return pi, nil
 }
 
 // EpisodeRecorded looks for an incident of the outage episode, through the
-// metadata filter, or on a Cachet too old for it (400) through the marker
-// in the messages of the component's incidents.
+// metadata filter, or on a Cachet too old for it (400) through the marks
+// on the component's incidents.
 func (p *Page) EpisodeRecorded(ctx context.Context, k engine.IncidentKey, episode string) (bool, error) {
-	ins, err := p.c().ListIncidents(ctx, cachet.IncidentFilter{Meta: map[string]string{metaEpisode: episode}})
+	ins, err := p.c().ListIncidents(ctx, cachet.IncidentFilter{Meta: map[string]string{metaEpisode: metaValue(episode)}})
 	if err == nil {
 		for _, in := range ins {
-			if in.Meta[metaEpisode] == episode {
+			if pi, ours := pageIncident(in); ours && pi.Episode == episode {
 				return true, nil
 			}
 		}
@@ -249,18 +269,21 @@ func (p *Page) EpisodeRecorded(ctx context.Context, k engine.IncidentKey, episod
 	if !cachet.IsStatus(err, http.StatusBadRequest) && !errors.Is(err, cachet.ErrUnsupported) {
 		return false, err
 	}
-	ins, err = p.c().ListIncidents(ctx, cachet.IncidentFilter{ComponentID: k.ComponentID})
+	ins, err = p.listIncidents(ctx, cachet.IncidentFilter{})
 	if err != nil {
 		return false, err
 	}
-	want := marker(k.Component, episode)
 	for _, in := range ins {
-		if strings.Contains(in.Message, want) {
+		if pi, ours := pageIncident(in); ours && pi.Episode == episode && pi.About(k.ComponentID) {
 			return true, nil
 		}
 	}
 	return false, nil
 }
+
+// metaValue makes a value safe to filter on: Cachet splits filter values
+// on commas, and then ignores the filter.
+func metaValue(v string) string { return strings.ReplaceAll(v, ",", "%2C") }
 
 // CreateIncident opens an incident (or records a resolved one), marked as
 // statussync's.
@@ -279,13 +302,15 @@ func (p *Page) CreateIncident(ctx context.Context, in engine.NewIncident) (int, 
 	}
 	created, err := p.c().CreateIncident(ctx, cachet.IncidentCreate{
 		Name:          in.Name,
-		Message:       in.Message + "\n\n" + marker(in.Key.Component, in.Episode),
+		Message:       in.Message + "\n\n" + marker(in.Key, in.Episode),
 		Status:        status,
 		Visible:       vis,
 		Notifications: in.Notify,
 		OccurredAt:    in.OccurredAt,
 		Components:    []cachet.AffectedComponent{{ID: in.Key.ComponentID, Status: impact}},
-		Meta:          map[string]string{metaComponent: in.Key.Component, metaEpisode: in.Episode},
+		Meta: map[string]string{
+			metaComponent: in.Key.Component, metaComponentID: strconv.Itoa(in.Key.ComponentID), metaEpisode: metaValue(in.Episode),
+		},
 	})
 	if err != nil {
 		return 0, err
@@ -296,15 +321,12 @@ func (p *Page) CreateIncident(ctx context.Context, in engine.NewIncident) (int, 
 	return created.ID, nil
 }
 
-// UpdateIncident posts an update; resolved closes the incident (Cachet
-// syncs the incident's status to its newest update).
-func (p *Page) UpdateIncident(ctx context.Context, id int, resolved bool, message string) error {
-	status := cachet.IncidentInvestigating
-	if resolved {
-		status = cachet.IncidentFixed
-	}
-	_, err := p.c().CreateIncidentUpdate(ctx, id, status, message)
-	return err
+// UpdateIncident posts an update with the status (Cachet syncs the
+// incident's status to its newest update). A 404 (a person deleted the
+// incident) wraps engine.ErrNotFound.
+func (p *Page) UpdateIncident(ctx context.Context, id int, status engine.IncidentStatus, message string) error {
+	_, err := p.c().CreateIncidentUpdate(ctx, id, cachet.IncidentStatus(status), message)
+	return notFound(err)
 }
 
 var _ engine.MetricPage = (*Page)(nil)
@@ -339,7 +361,7 @@ func (p *Page) CreateMetric(ctx context.Context, name, suffix string, threshold 
 // PostMetricPoint posts one point.
 func (p *Page) PostMetricPoint(ctx context.Context, id int, value float64, at time.Time) error {
 	_, err := p.c().PostMetricPoint(ctx, id, value, at)
-	return err
+	return notFound(err)
 }
 
 // LatestIncidentUpdate returns the message of the incident's newest update.

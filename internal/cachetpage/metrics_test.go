@@ -41,10 +41,11 @@ func runMetricReconciler(tb testing.TB, srv *cachettest.Server, clock *fakeClock
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rec := engine.NewReconciler(engine.ReconcilerOptions{
-		Page: cachetpage.New(client), Metrics: engine.NewMetrics(prometheus.NewRegistry()),
+	rec := engine.NewReconciler(engine.ReconcilerDeps{Metrics: engine.NewMetrics(prometheus.NewRegistry()), Now: clock.Now})
+	rec.Configure(engine.ReconcilerConfig{
+		Page:           cachetpage.New(client),
+		Metrics:        map[string]config.MetricSpec{"gitlab-web": {}, "api": {}},
 		ResyncInterval: 50 * time.Millisecond, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
-		Now: clock.Now,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -25,6 +25,7 @@ type harness struct {
 	srv     *cachettest.Server
 	reg     *prometheus.Registry
 	rec     *engine.Reconciler
+	page    *cachetpage.Page
 	cancel  context.CancelFunc
 	done    chan struct{}
 	compID  int
@@ -76,16 +77,22 @@ func (h *harness) start() {
 	}
 	h.reg = prometheus.NewRegistry()
 	h.metrics = engine.NewMetrics(h.reg)
-	h.rec = engine.NewReconciler(engine.ReconcilerOptions{
-		Page: cachetpage.New(client), Metrics: h.metrics,
-		ResyncInterval: 100 * time.Millisecond, RespectManualChanges: true,
-		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
-	})
-	h.rec.Components([]config.ComponentSpec{h.spec})
+	h.page = cachetpage.New(client)
+	h.rec = engine.NewReconciler(engine.ReconcilerDeps{Metrics: h.metrics})
+	h.configure()
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan struct{})
 	go func() { defer close(h.done); h.rec.Run(ctx) }()
 	h.tb.Cleanup(h.stop)
+}
+
+// configure (re)configures the reconciler with the harness's component.
+func (h *harness) configure() {
+	h.rec.Configure(engine.ReconcilerConfig{
+		Page: h.page, Components: []config.ComponentSpec{h.spec},
+		ResyncInterval: 100 * time.Millisecond, RespectManualChanges: true,
+		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+	})
 }
 
 func (h *harness) stop() {
@@ -368,7 +375,7 @@ func TestComponentFoundByName(t *testing.T) {
 	h := newHarness(t, srv, false)
 	h.compID = c.ID
 	h.spec = componentSpec(t, "GitLab", 0, false)
-	h.rec.Components([]config.ComponentSpec{h.spec})
+	h.configure()
 	h.desire(engine.ComponentOperational, engine.ComponentPartialOutage, time.Now())
 	h.eventually("written by name", func() bool { return h.status() == 3 })
 	if o, _ := srv.Component(1); o.Status != 1 {

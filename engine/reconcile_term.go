@@ -1,0 +1,270 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/statussync/statussync/config"
+)
+
+// term is the writer of one Run: the single owner of everything learned
+// from the page during it and of every write in flight. Only Run's
+// goroutine touches it, so it needs no lock.
+type term struct {
+	r    *Reconciler
+	cfg  ReconcilerConfig // of the pass in progress
+	page StatusPage
+
+	ids      map[string]int // component name -> page id
+	observed map[int]PageComponent
+	listed   time.Time // last successful listing of the components
+	// agreed is the page status statussync last wrote or found in
+	// agreement with its desired state, and the desired version it was for.
+	agreed map[int]agreement
+
+	maint maintenance
+
+	// incidents is what this term did about each outage episode, by key.
+	incidents map[string]*incident
+	// leftovers are statussync's open incidents by component id, from one
+	// listing at the start (nil while unknown); checked names the
+	// components whose leftovers were dealt with.
+	leftovers map[int][]PageIncident
+	checked   map[int]bool
+
+	metrics metricState
+
+	// retry holds the backoff of each failing thing ("page", "component
+	// NAME", "metric MONITOR"); nothing else waits for it.
+	retry map[string]*backoff
+	// logged avoids repeating the same "leaving it alone" line every pass.
+	logged map[string]string
+}
+
+type agreement struct {
+	raw     int
+	version uint64
+}
+
+type backoff struct {
+	delay time.Duration
+	next  time.Time
+}
+
+func newTerm(r *Reconciler) *term {
+	return &term{
+		r:         r,
+		ids:       map[string]int{},
+		observed:  map[int]PageComponent{},
+		agreed:    map[int]agreement{},
+		maint:     maintenance{seenIn: map[int]time.Time{}, seenOut: map[int]time.Time{}},
+		incidents: map[string]*incident{},
+		checked:   map[int]bool{},
+		metrics:   newMetricState(),
+		retry:     map[string]*backoff{},
+		logged:    map[string]string{},
+	}
+}
+
+// due reports whether key may be tried now (it is not backing off).
+func (t *term) due(key string) bool {
+	b, ok := t.retry[key]
+	return !ok || !t.r.now().Before(b.next)
+}
+
+// done records the outcome of trying key: a failure backs key off alone.
+func (t *term) done(key string, err error) {
+	if err == nil {
+		delete(t.retry, key)
+		return
+	}
+	b, ok := t.retry[key]
+	if !ok {
+		b = &backoff{}
+		t.retry[key] = b
+	}
+	b.delay = min(max(b.delay*2, t.cfg.MinBackoff), t.cfg.MaxBackoff)
+	b.next = t.r.now().Add(b.delay)
+	t.r.metrics.reconcileErrors.Inc()
+	t.r.logger.Warn("reconcile failed, keeping the desired state and retrying", "what", key, "retry_in", b.delay, "err", err)
+}
+
+// pass moves every component and metric one step towards its desired
+// state and returns when the next pass is due.
+func (t *term) pass(ctx context.Context) time.Time {
+	cfg, wants, samples, reread := t.r.snapshot()
+	t.cfg, t.page = cfg, cfg.Page
+	t.maint.holding = false
+	t.metrics.take(samples, cfg.Metrics, t.r)
+	if t.page == nil {
+		return time.Time{} // nothing to write to yet: wait for Configure
+	}
+	now := t.r.now()
+	next := t.listed.Add(cfg.ResyncInterval)
+	if reread || !now.Before(next) {
+		if !t.due("page") {
+			return t.retry["page"].next
+		}
+		err := t.refresh(ctx, wants)
+		t.done("page", err)
+		if err != nil {
+			return t.retry["page"].next
+		}
+		next = t.listed.Add(cfg.ResyncInterval)
+	}
+	failed := false
+	for _, w := range wants {
+		key := "component " + w.spec.Name
+		if w.state == ComponentUnknown || !t.due(key) {
+			continue // nothing decided yet, or backing off
+		}
+		err := t.component(ctx, w)
+		if ctx.Err() != nil {
+			return time.Time{}
+		}
+		t.done(key, err)
+		failed = failed || err != nil
+	}
+	failed = !t.flushMetrics(ctx) || failed
+	if !failed {
+		t.r.metrics.reconcileLastSuccess.Set(float64(t.r.now().UnixNano()) / 1e9)
+	}
+	for _, b := range t.retry {
+		next = earliest(next, b.next)
+	}
+	if t.maint.holding {
+		// Something is held back by maintenance: look again when the
+		// windows read are too old to decide on.
+		next = earliest(next, t.maint.readAt.Add(cfg.MaintenanceMaxAge))
+	}
+	if f := t.metrics.nextFlush(); !f.IsZero() {
+		next = earliest(next, f.Add(time.Second)) // a second past the window's end, so it is complete
+	}
+	return next
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// refresh re-reads every component; the optional reads that follow
+// (maintenance windows, leftover incidents) never fail it.
+func (t *term) refresh(ctx context.Context, wants []wantSnap) error {
+	comps, err := t.page.ListComponents(ctx)
+	if err != nil {
+		return fmt.Errorf("list components: %w", err)
+	}
+	t.listed = t.r.now()
+	clear(t.ids)
+	clear(t.observed)
+	for _, c := range comps {
+		t.observed[c.ID] = c
+		if _, dup := t.ids[c.Name]; !dup {
+			t.ids[c.Name] = c.ID
+		}
+	}
+	t.maint.readAt = time.Time{} // read again before the next write
+	t.metrics.forget()           // metrics are resolved again: ids, names and thresholds may have changed
+	t.leftoverIncidents(ctx, wants)
+	return nil
+}
+
+// component moves one component towards its desired state.
+func (t *term) component(ctx context.Context, w wantSnap) error {
+	id, err := t.resolve(ctx, w.spec)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	if err := t.status(ctx, w, id); err != nil {
+		errs = append(errs, fmt.Errorf("component %q: %w", w.spec.Name, err))
+	}
+	if w.spec.Incidents.Enabled {
+		if err := t.componentIncidents(ctx, w, id); err != nil {
+			errs = append(errs, fmt.Errorf("component %q incidents: %w", w.spec.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// resolve finds the page id of a component: cachet_id, else by name.
+func (t *term) resolve(ctx context.Context, spec config.ComponentSpec) (int, error) {
+	if spec.CachetID != 0 {
+		if _, ok := t.observed[spec.CachetID]; !ok {
+			c, err := t.page.GetComponent(ctx, spec.CachetID)
+			if err != nil {
+				return 0, fmt.Errorf("component %q: cachet_id %d: %w", spec.Name, spec.CachetID, err)
+			}
+			t.observed[c.ID] = c
+		}
+		return spec.CachetID, nil
+	}
+	if id, ok := t.ids[spec.Name]; ok {
+		return id, nil
+	}
+	return 0, fmt.Errorf("component %q: no Cachet component with that name (set cachet_id, or create it in Cachet)", spec.Name)
+}
+
+func (t *term) status(ctx context.Context, w wantSnap, id int) error {
+	name := w.spec.Name
+	if cur, ok := t.observed[id]; ok && cur.State == w.state && !cur.Maintenance && !t.maint.known(id) {
+		t.agreed[id] = agreement{raw: cur.Raw, version: w.version}
+		return nil
+	}
+	// Read just before writing: the page may have changed since the last
+	// refresh, by a person or by the page's own recovery.
+	fresh, err := t.page.GetComponent(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read before write: %w", err)
+	}
+	t.observed[id] = fresh
+	t.r.metrics.observedStatus.WithLabelValues(name).Set(float64(fresh.Raw))
+	if fresh.State == w.state && !fresh.Maintenance {
+		t.agreed[id] = agreement{raw: fresh.Raw, version: w.version}
+		return nil
+	}
+	if t.underMaintenance(ctx, id) {
+		t.maint.holding = true
+		t.logOnce(name, "maintenance", "component under maintenance, leaving it alone", "component", name, "cachet_id", id)
+		return nil
+	}
+	if a, ok := t.agreed[id]; ok && t.cfg.RespectManualChanges && a.version == w.version && a.raw != fresh.Raw {
+		t.logOnce(name, "manual", "component status changed by hand, respecting it until statussync's own state changes",
+			"component", name, "cachet_id", id, "page_status", fresh.Raw, "desired", w.state.String())
+		return nil
+	}
+	wctx, cancel := t.r.watch(ctx, name, w.version)
+	defer cancel()
+	if wctx.Err() != nil {
+		return nil // the desire changed while reading; the next pass writes the new one
+	}
+	if err := t.page.SetComponentState(wctx, id, w.state); err != nil {
+		if wctx.Err() != nil && ctx.Err() == nil {
+			return nil // the desire changed during the write; the next pass writes the new one
+		}
+		return fmt.Errorf("set status %s: %w", w.state, err)
+	}
+	t.r.metrics.writes.WithLabelValues("component_status").Inc()
+	fresh.State, fresh.Raw = w.state, int(w.state)
+	t.observed[id] = fresh
+	t.agreed[id] = agreement{raw: fresh.Raw, version: w.version}
+	t.r.metrics.observedStatus.WithLabelValues(name).Set(float64(fresh.Raw))
+	t.r.logger.Info("component status written", "component", name, "cachet_id", id, "status", w.state.String())
+	delete(t.logged, name)
+	return nil
+}
+
+// logOnce logs a "leaving it alone" decision once per reason, not every
+// pass.
+func (t *term) logOnce(key, reason, msg string, args ...any) {
+	if t.logged[key] == reason {
+		return
+	}
+	t.logged[key] = reason
+	t.r.logger.Info(msg, args...)
+}
