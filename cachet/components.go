@@ -182,8 +182,17 @@ func (c *Client) ListComponents(ctx context.Context, f ComponentFilter) ([]Compo
 
 // GetComponent returns one component. A component the caller cannot see
 // (disabled, or in a group hidden from it) is a 404 like an unknown id.
+//
+// Its metadata is included where the server has it (Capabilities.Meta).
 func (c *Client) GetComponent(ctx context.Context, id int) (Component, error) {
-	doc, err := c.get(ctx, opGetComponent, "/components/"+strconv.Itoa(id), nil)
+	var q url.Values
+	if c.KnownCapabilities().Meta {
+		q = url.Values{"include": {"meta"}}
+	}
+	doc, err := c.get(ctx, opGetComponent, "/components/"+strconv.Itoa(id), q)
+	if q != nil && IsStatus(err, http.StatusBadRequest) {
+		doc, err = c.get(ctx, opGetComponent, "/components/"+strconv.Itoa(id), nil)
+	}
 	if err != nil {
 		return Component{}, err
 	}

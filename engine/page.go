@@ -18,7 +18,10 @@ var ErrNotFound = errors.New("not found on the status page")
 type StatusPage interface {
 	ListComponents(ctx context.Context) ([]PageComponent, error)
 	GetComponent(ctx context.Context, id int) (PageComponent, error)
-	SetComponentState(ctx context.Context, id int, s ComponentState) error
+	// SetComponentState writes s over component c as last read, and
+	// records on the page that statussync wrote it (see
+	// PageComponent.Written).
+	SetComponentState(ctx context.Context, c PageComponent, s ComponentState) error
 	// Maintenance returns the components that a maintenance window in
 	// progress covers, each with the time its window is planned to end
 	// (zero when the page does not say).
@@ -53,6 +56,13 @@ type PageComponent struct {
 	Maintenance bool
 	// Raw is the page's status value, for metrics and logs.
 	Raw int
+	// Written is the state statussync last wrote, as the page itself
+	// records it (so it survives restarts and leadership changes);
+	// ComponentUnknown when the page has no record.
+	Written ComponentState
+	// Meta is the page's own record for the component, opaque to the
+	// engine, handed back on a write.
+	Meta map[string]string
 }
 
 // IncidentStatus is an incident's status, in the order an incident moves

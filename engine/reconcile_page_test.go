@@ -16,10 +16,13 @@ import (
 // found, components under maintenance show no state. People act on it
 // through its human* methods; faults are injected through fail and lose.
 type memPage struct {
-	mu        sync.Mutex
-	comps     map[int]*PageComponent
-	maint     map[int]time.Time
-	maintErr  error
+	mu       sync.Mutex
+	comps    map[int]*PageComponent
+	maint    map[int]time.Time
+	maintErr error
+	// records makes the page keep statussync's record of its last status
+	// write (component metadata on current Cachet).
+	records   bool
 	incidents []*memIncident // oldest first
 	deleted   map[int]bool
 	metrics   []PageMetric
@@ -109,7 +112,8 @@ func (p *memPage) GetComponent(_ context.Context, id int) (PageComponent, error)
 	return *c, nil
 }
 
-func (p *memPage) SetComponentState(_ context.Context, id int, s ComponentState) error {
+func (p *memPage) SetComponentState(_ context.Context, pc PageComponent, s ComponentState) error {
+	id := pc.ID
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.enter("set-component", id); err != nil {
@@ -120,6 +124,9 @@ func (p *memPage) SetComponentState(_ context.Context, id int, s ComponentState)
 		return fmt.Errorf("component %d: %w", id, ErrNotFound)
 	}
 	c.State, c.Raw, c.Maintenance = s, int(s), false
+	if p.records {
+		c.Written = s
+	}
 	p.writes = append(p.writes, fmt.Sprintf("status %d=%d", id, s))
 	return p.lost("set-component", id)
 }
@@ -305,6 +312,19 @@ func (p *memPage) setMaintenance(id int, on bool, end time.Time) {
 		p.maint[id] = end
 	} else {
 		delete(p.maint, id)
+	}
+}
+
+// humanStatus sets a component's status as a person would (the record
+// of statussync's last write stays); with wipe, as a restore or
+// reinstall would (the record goes).
+func (p *memPage) humanStatus(id int, s ComponentState, wipe bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.comps[id]
+	c.State, c.Raw = s, int(s)
+	if wipe {
+		c.Written = ComponentUnknown
 	}
 }
 

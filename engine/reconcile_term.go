@@ -23,6 +23,10 @@ type term struct {
 	// agreed is the page status statussync last wrote or found in
 	// agreement with its desired state, and the desired version it was for.
 	agreed map[int]agreement
+	// recorded names the components whose page keeps statussync's record
+	// of its last write; moved those whose desired state differed from
+	// that record since (see manual).
+	recorded, moved map[int]bool
 
 	maint maintenance
 
@@ -59,6 +63,8 @@ func newTerm(r *Reconciler) *term {
 		ids:       map[string]int{},
 		observed:  map[int]PageComponent{},
 		agreed:    map[int]agreement{},
+		recorded:  map[int]bool{},
+		moved:     map[int]bool{},
 		maint:     maintenance{seenIn: map[int]time.Time{}, seenOut: map[int]time.Time{}},
 		incidents: map[string]*incident{},
 		checked:   map[int]bool{},
@@ -128,7 +134,9 @@ func (t *term) pass(ctx context.Context) time.Time {
 		failed = failed || err != nil
 	}
 	failed = !t.flushMetrics(ctx) || failed
-	if !failed {
+	if !failed && len(t.retry) == 0 {
+		// Nothing failed and nothing waits out a backoff: the page is
+		// where this pass wanted it.
 		t.r.metrics.reconcileLastSuccess.Set(float64(t.r.now().UnixNano()) / 1e9)
 	}
 	for _, b := range t.retry {
@@ -212,6 +220,7 @@ func (t *term) resolve(ctx context.Context, spec config.ComponentSpec) (int, err
 
 func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 	name := w.spec.Name
+	t.notice(t.observed[id], w)
 	if cur, ok := t.observed[id]; ok && cur.State == w.state && !cur.Maintenance && !t.maint.known(id) {
 		t.agreed[id] = agreement{raw: cur.Raw, version: w.version}
 		return nil
@@ -223,6 +232,7 @@ func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 		return fmt.Errorf("read before write: %w", err)
 	}
 	t.observed[id] = fresh
+	t.notice(fresh, w)
 	t.r.metrics.observedStatus.WithLabelValues(name).Set(float64(fresh.Raw))
 	if fresh.State == w.state && !fresh.Maintenance {
 		t.agreed[id] = agreement{raw: fresh.Raw, version: w.version}
@@ -233,7 +243,7 @@ func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 		t.logOnce(name, "maintenance", "component under maintenance, leaving it alone", "component", name, "cachet_id", id)
 		return nil
 	}
-	if a, ok := t.agreed[id]; ok && t.cfg.RespectManualChanges && a.version == w.version && a.raw != fresh.Raw {
+	if t.cfg.RespectManualChanges && t.manual(fresh, w) {
 		t.logOnce(name, "manual", "component status changed by hand, respecting it until statussync's own state changes",
 			"component", name, "cachet_id", id, "page_status", fresh.Raw, "desired", w.state.String())
 		return nil
@@ -243,20 +253,51 @@ func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 	if wctx.Err() != nil {
 		return nil // the desire changed while reading; the next pass writes the new one
 	}
-	if err := t.page.SetComponentState(wctx, id, w.state); err != nil {
+	if err := t.page.SetComponentState(wctx, fresh, w.state); err != nil {
 		if wctx.Err() != nil && ctx.Err() == nil {
 			return nil // the desire changed during the write; the next pass writes the new one
 		}
 		return fmt.Errorf("set status %s: %w", w.state, err)
 	}
 	t.r.metrics.writes.WithLabelValues("component_status").Inc()
-	fresh.State, fresh.Raw = w.state, int(w.state)
+	fresh.State, fresh.Raw, fresh.Written = w.state, int(w.state), w.state
 	t.observed[id] = fresh
+	delete(t.moved, id)
 	t.agreed[id] = agreement{raw: fresh.Raw, version: w.version}
 	t.r.metrics.observedStatus.WithLabelValues(name).Set(float64(fresh.Raw))
 	t.r.logger.Info("component status written", "component", name, "cachet_id", id, "status", w.state.String())
 	delete(t.logged, name)
 	return nil
+}
+
+// notice records what a read of component c says about people's changes:
+// whether the page keeps statussync's record at all, and whether the
+// desired state has moved away from what statussync last wrote.
+func (t *term) notice(c PageComponent, w wantSnap) {
+	if c.Written == ComponentUnknown {
+		return
+	}
+	t.recorded[c.ID] = true
+	if c.Written != w.state {
+		t.moved[c.ID] = true
+	}
+}
+
+// manual reports whether the status the page shows was set by a person
+// since statussync last wrote, while statussync's own desired state did
+// not change: the page's record of statussync's last write says so, so
+// this holds across restarts and leadership changes. On a page that keeps
+// no record, this term's memory decides. A record that vanished (Cachet
+// restored or reinstalled) is a reset, not a person: it is overwritten.
+func (t *term) manual(c PageComponent, w wantSnap) bool {
+	switch {
+	case c.Written != ComponentUnknown:
+		return c.Written == w.state && c.State != w.state && !t.moved[c.ID]
+	case t.recorded[c.ID]:
+		return false
+	}
+	a, ok := t.agreed[c.ID]
+	return ok && a.version == w.version && a.raw != c.Raw
 }
 
 // logOnce logs a "leaving it alone" decision once per reason, not every

@@ -499,3 +499,43 @@ func gaugeValue(g interface{ Write(*dto.Metric) error }) float64 {
 	}
 	return m.GetGauge().GetValue()
 }
+
+// #13 point 6: a status set by hand is respected across restarts, because
+// the page records what statussync last wrote; #15 point 4: a reset of the
+// page (the record gone) is not taken for a person's change.
+func TestManualStatusRespectedAcrossRestarts(t *testing.T) {
+	p := newMemPage()
+	p.records = true
+	p.addComponent(1, "GitLab", ComponentOperational)
+	c := spec(t, "GitLab", 1, false)
+	h := newRecHarness(t, p, c)
+	h.desire(c, ComponentMajorOutage)
+	h.eventually("written", func() bool { return p.status(1) == ComponentMajorOutage })
+	p.humanStatus(1, ComponentOperational, false)
+	h.stop()
+
+	h2 := newRecHarness(t, p, c) // a new process, or a new leader
+	h2.desire(c, ComponentMajorOutage)
+	h2.settle()
+	if s := p.status(1); s != ComponentOperational {
+		t.Fatalf("a restart overwrote the status set by hand: %s", s)
+	}
+	// statussync's own state changes: its new state is written.
+	h2.desire(c, ComponentPartialOutage)
+	h2.eventually("new state written", func() bool { return p.status(1) == ComponentPartialOutage })
+
+	// Cachet restored from an old backup or reinstalled: the record is
+	// gone with the status; statussync writes its state again.
+	p.humanStatus(1, ComponentOperational, true)
+	h2.stop()
+	h3 := newRecHarness(t, p, c)
+	h3.desire(c, ComponentPartialOutage)
+	h3.eventually("reset overwritten", func() bool { return p.status(1) == ComponentPartialOutage })
+
+	// Within a term: a flip away and back is statussync changing its mind.
+	p.humanStatus(1, ComponentOperational, false)
+	h3.desire(c, ComponentOperational)
+	h3.settle()
+	h3.desire(c, ComponentPartialOutage)
+	h3.eventually("written again after statussync changed its mind", func() bool { return p.status(1) == ComponentPartialOutage })
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,6 +28,9 @@ const (
 	metaComponent   = "statussync_component"
 	metaComponentID = "statussync_component_id"
 	metaEpisode     = "statussync_episode"
+	// metaStatus, on a component, is the status statussync last wrote: a
+	// status that differs from it was set by someone else since.
+	metaStatus = "statussync_status"
 )
 
 // Page implements engine.StatusPage on a Cachet client. A reload that
@@ -98,13 +102,17 @@ func fromCachet(c cachet.Component) engine.PageComponent {
 	case cachet.ComponentUnderMaintenance:
 		pc.Maintenance = true
 	}
+	if n, err := strconv.Atoi(c.Meta[metaStatus]); err == nil && n >= 1 && n <= 4 {
+		pc.Written = engine.ComponentState(n) // the same numbers, see ToCachet
+	}
+	pc.Meta = c.Meta
 	return pc
 }
 
 // ListComponents returns every enabled component. The baseline status is
 // used, not the effective one: the baseline is what statussync writes.
 func (p *Page) ListComponents(ctx context.Context) ([]engine.PageComponent, error) {
-	cs, err := p.c().ListComponents(ctx, cachet.ComponentFilter{})
+	cs, err := p.c().ListComponents(ctx, cachet.ComponentFilter{IncludeMeta: true})
 	if err != nil {
 		return nil, err
 	}
@@ -124,14 +132,24 @@ func (p *Page) GetComponent(ctx context.Context, id int) (engine.PageComponent, 
 	return fromCachet(c), nil
 }
 
-// SetComponentState writes a component's baseline status.
-func (p *Page) SetComponentState(ctx context.Context, id int, s engine.ComponentState) error {
+// SetComponentState writes a component's baseline status and, where Cachet
+// keeps component metadata, records it as statussync's (the rest of the
+// metadata is kept).
+func (p *Page) SetComponentState(ctx context.Context, c engine.PageComponent, s engine.ComponentState) error {
 	st, err := ToCachet(s)
 	if err != nil {
 		return err
 	}
-	_, err = p.c().UpdateComponentStatus(ctx, id, st)
-	return err
+	patch := cachet.ComponentPatch{Status: &st}
+	if p.c().KnownCapabilities().Meta {
+		patch.Meta = maps.Clone(c.Meta)
+		if patch.Meta == nil {
+			patch.Meta = map[string]string{}
+		}
+		patch.Meta[metaStatus] = strconv.Itoa(int(st))
+	}
+	_, err = p.c().UpdateComponent(ctx, c.ID, patch)
+	return notFound(err)
 }
 
 // Maintenance returns the components of every maintenance window in

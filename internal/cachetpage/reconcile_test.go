@@ -2,6 +2,7 @@ package cachetpage_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -380,5 +381,29 @@ func TestComponentFoundByName(t *testing.T) {
 	h.eventually("written by name", func() bool { return h.status() == 3 })
 	if o, _ := srv.Component(1); o.Status != 1 {
 		t.Errorf("the other component was written: %d", o.Status)
+	}
+}
+
+// #13 point 6 end to end: the record of statussync's last write lives in
+// the component's metadata on Cachet, so a new process respects a status
+// set by hand; other metadata is kept.
+func TestManualChangeSurvivesRestart(t *testing.T) {
+	srv := cachettest.New(t, cachettest.WithToken(token, "*"))
+	c := srv.AddComponent("GitLab", 1)
+	c.Meta = map[string]any{"owner": "infra"}
+	srv.PutComponent(c)
+	h := newHarness(t, srv, false)
+	h.desire(engine.ComponentOperational, engine.ComponentMajorOutage, time.Now())
+	h.eventually("major", func() bool { return h.status() == 4 })
+	if got, _ := srv.Component(h.compID); got.Meta["owner"] != "infra" || fmt.Sprint(got.Meta["statussync_status"]) != "4" {
+		t.Fatalf("component meta after the write = %v", got.Meta)
+	}
+	h.srv.SetComponentStatus(h.compID, 2) // a person says: only slow
+	h.stop()
+	h.start() // a new process, which never saw the person's change
+	h.desire(engine.ComponentOperational, engine.ComponentMajorOutage, time.Now())
+	time.Sleep(400 * time.Millisecond) // several resyncs
+	if h.status() != 2 {
+		t.Fatalf("a restart overwrote the manual status with %d", h.status())
 	}
 }
