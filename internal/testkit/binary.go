@@ -149,3 +149,13 @@ func Tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// StartDaemon runs "statussync run" on cfgPath with debug JSON logs on a
+// free loopback port, and waits for it to listen.
+func StartDaemon(tb testing.TB, environ []string, cfgPath string) *Process {
+	tb.Helper()
+	p := Start(tb, environ, "run", "--config.file", cfgPath,
+		"--web.listen-address", "127.0.0.1:0", "--log.level", "debug", "--log.format", "json")
+	p.ListenAddr(tb, 30*time.Second)
+	return p
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/statussync/statussync/cachet/cachettest"
+	"github.com/statussync/statussync/internal/testkit"
 )
 
 // TestEveryCachetEra is issue #14's service-level acceptance against each
@@ -45,12 +46,7 @@ components:
 `, srv.URL(), token, web.URL, broken.URL, gitlab, docs))
 
 	var runs []*child
-	start := func() {
-		c := startChild(t, []string{"TZ=UTC"}, "run", "--config.file", cfgPath,
-			"--web.listen-address", "127.0.0.1:0", "--log.level", "debug", "--log.format", "json")
-		runs = append(runs, c)
-		c.ListenAddr(t, 20*time.Second)
-	}
+	start := func() { runs = append(runs, testkit.StartDaemon(t, []string{"TZ=UTC"}, cfgPath)) }
 	t.Cleanup(func() {
 		if t.Failed() {
 			for i, c := range runs {

@@ -90,12 +90,7 @@ components:
 		t.Fatal(err)
 	}
 	var runs []*testkit.Process
-	start := func() {
-		p := testkit.Start(t, []string{"TZ=UTC"}, "run", "--config.file", cfg,
-			"--web.listen-address", "127.0.0.1:0", "--log.level", "debug", "--log.format", "json")
-		runs = append(runs, p)
-		p.ListenAddr(t, 30*time.Second)
-	}
+	start := func() { runs = append(runs, testkit.StartDaemon(t, []string{"TZ=UTC"}, cfg)) }
 	t.Cleanup(func() {
 		for i, p := range runs {
 			p.Kill()
