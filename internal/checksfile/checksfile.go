@@ -376,7 +376,7 @@ func parseEntry(n *yaml.Node, i int, source string) (*Entry, []error) {
 		case KindPath:
 			// ClouDNS stores paths without their leading slash; the
 			// query string is part of the path.
-			val = strings.TrimPrefix(val, "/")
+			val = strings.TrimLeft(val, "/")
 			if strings.ContainsAny(val, " \t\r\n") {
 				add(v.Line, key, "%q contains white space", v.Value)
 				continue
