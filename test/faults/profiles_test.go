@@ -24,7 +24,13 @@ func TestEveryCachetEra(t *testing.T) {
 }
 
 func runEra(t *testing.T, p cachettest.Profile) {
-	srv := cachettest.New(t, cachettest.WithProfile(p), cachettest.WithToken(token, "*"))
+	// Cachet runs in a zone that is not UTC: the incident's time must
+	// still be the outage's (issue #14), on every era.
+	kolkata, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Skipf("no time zone data: %v", err)
+	}
+	srv := cachettest.New(t, cachettest.WithProfile(p), cachettest.WithToken(token, "*"), cachettest.WithLocation(kolkata))
 	gitlab := srv.AddComponent("GitLab", cachettest.StatusOperational).ID
 	docs := srv.AddComponent("Docs", cachettest.StatusOperational).ID
 	end := time.Now().Add(time.Hour)
@@ -35,7 +41,7 @@ func runEra(t *testing.T, p cachettest.Profile) {
 	broken.set(targetDown)
 	cfgPath := filepath.Join(t.TempDir(), "statussync.yml")
 	writeFile(t, cfgPath, fmt.Sprintf(`
-cachet: {url: %q, token: %q, timeout: 1s, rate_limit: 5, resync_interval: 5s, backoff: {min: 50ms, max: 200ms}}
+cachet: {url: %q, token: %q, timeout: 1s, rate_limit: 5, resync_interval: 5s, backoff: {min: 50ms, max: 200ms}, timezone: Asia/Kolkata}
 defaults: {interval: 100ms, timeout: 80ms, failures_before_down: 2, successes_before_up: 2}
 monitors:
   - {name: web, http: {url: %q}}
@@ -79,6 +85,7 @@ components:
 	steady("after start")
 
 	web.set(targetDown)
+	outage := time.Now()
 	eventually(t, 15*time.Second, "GitLab's outage on the page", func() bool {
 		c, _ := srv.Component(gitlab)
 		return c.Status != cachettest.StatusOperational
@@ -88,6 +95,9 @@ components:
 		return len(ins) == 1 && ins[0].Status != cachettest.IncidentFixed
 	})
 	first := incidents()[0].ID
+	if at := incidents()[0].OccurredAt; at == nil || at.Sub(outage).Abs() > 10*time.Second {
+		t.Errorf("the incident occurred at %v, the outage began at %v", at, outage.UTC())
+	}
 
 	runs[len(runs)-1].Kill()
 	start()
