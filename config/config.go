@@ -36,6 +36,12 @@ type Config struct {
 	// Kubernetes injects them for a Service (service links), for a debug
 	// note; they are never configuration.
 	IgnoredEnv []string `koanf:"-"`
+
+	// rawKeys are the key paths the loaded layers set, list items
+	// included ("monitors[0].failures_before_down"), so that the defaults
+	// pass can tell an explicit 0 from an unset key; nil for a Config
+	// built by hand.
+	rawKeys map[string]bool
 }
 
 // CachetConfig says where the status page is and how to reach it. With no
@@ -68,6 +74,8 @@ type CachetConfig struct {
 	Timezone string `koanf:"timezone"`
 
 	location *time.Location
+	// tokenFromFile: Token was read from TokenFile (not set inline).
+	tokenFromFile bool
 }
 
 // BackoffConfig bounds an exponential backoff.
@@ -104,6 +112,9 @@ type CloudNSConfig struct {
 	ChecksFile                string `koanf:"checks_file"`
 	ChecksPrune               bool   `koanf:"checks_prune"`
 	ChecksDefaultNotification string `koanf:"checks_default_notification"`
+
+	// passwordFromFile: Password was read from PasswordFile.
+	passwordFromFile bool
 }
 
 // Configured reports whether credentials for ClouDNS are present.
@@ -161,9 +172,14 @@ type MonitorSpec struct {
 	// failed to decode is nil but was not forgotten by the user.
 	rawKind string
 	// Fingerprint changes whenever anything that shapes this monitor's
-	// checks changes (its own keys or the defaults); a reload keeps the
-	// state of monitors whose fingerprint is unchanged.
+	// checks changes: its kind block, schedule, timeout, degraded latency
+	// and labels (its own or inherited) and the contents of the files it
+	// names. Thresholds, outage level and metric do not shape a check (the
+	// engine reads them at each result), so changing them keeps the
+	// monitor's instance and state across a reload.
 	Fingerprint string `koanf:"-"`
+	// filesDigest hashes the contents of the files this monitor names.
+	filesDigest string
 }
 
 // Kinds lists the monitor kinds, i.e. the kind blocks of MonitorSpec. The

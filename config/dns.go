@@ -69,10 +69,10 @@ func (d *DNSProbe) Class() uint16 { return d.qclass }
 func (d *DNSProbe) Rcodes() []int { return d.rcodes }
 
 // Recursion reports whether to set the RD flag.
-func (d *DNSProbe) Recursion() bool { return boolOr(d.RecursionDesired, true) }
+func (d *DNSProbe) Recursion() bool { return isTrue(d.RecursionDesired) }
 
 // Fallback reports whether the other IP family may be used.
-func (d *DNSProbe) Fallback() bool { return boolOr(d.IPProtocolFallback, true) }
+func (d *DNSProbe) Fallback() bool { return isTrue(d.IPProtocolFallback) }
 
 func (d *DNSProbe) validate(p *problems, path, object string) {
 	if d.Server == "" {
@@ -87,33 +87,20 @@ func (d *DNSProbe) validate(p *problems, path, object string) {
 	} else if _, ok := dns.IsDomainName(d.QueryName); !ok {
 		p.add(path+".query_name", object, "%q is not a domain name", d.QueryName)
 	}
-	if d.QueryType == "" {
-		d.QueryType = "ANY"
-	}
-	d.QueryType = strings.ToUpper(d.QueryType)
 	if t, ok := dns.StringToType[d.QueryType]; ok {
 		d.qtype = t
 	} else {
 		p.add(path+".query_type", object, "%q is not a DNS type", d.QueryType)
 	}
-	if d.QueryClass == "" {
-		d.QueryClass = "IN"
-	}
-	d.QueryClass = strings.ToUpper(d.QueryClass)
 	if c, ok := dns.StringToClass[d.QueryClass]; ok {
 		d.qclass = c
 	} else {
 		p.add(path+".query_class", object, "%q is not a DNS class", d.QueryClass)
 	}
 	switch d.TransportProtocol {
-	case "":
-		d.TransportProtocol = "udp"
 	case "udp", "tcp":
 	default:
 		p.add(path+".transport_protocol", object, "%q must be udp or tcp", d.TransportProtocol)
-	}
-	if len(d.ValidRcodes) == 0 {
-		d.ValidRcodes = []string{"NOERROR"}
 	}
 	d.rcodes = nil
 	for i, rc := range d.ValidRcodes {
@@ -124,7 +111,7 @@ func (d *DNSProbe) validate(p *problems, path, object string) {
 		}
 		d.rcodes = append(d.rcodes, code)
 	}
-	validateIPProtocol(p, path, object, &d.PreferredIPProtocol, &d.IPProtocolFallback)
+	validateIPProtocol(p, path, object, d.PreferredIPProtocol)
 	d.ValidateAnswer.validate(p, path+".validate_answer_rrs", object)
 	d.ValidateAuthority.validate(p, path+".validate_authority_rrs", object)
 	d.ValidateAdditional.validate(p, path+".validate_additional_rrs", object)

@@ -141,12 +141,6 @@ func (m *MetricSpec) validate(p *problems, path, object string) {
 	if m.ID < 0 {
 		p.add(path+".id", object, "must not be negative")
 	}
-	if m.Suffix == "" {
-		m.Suffix = "ms"
-	}
-	if m.Threshold == 0 {
-		m.Threshold = 5
-	}
 	if m.Threshold < 1 || m.Threshold > 60 || 60%m.Threshold != 0 {
 		p.add(path+".threshold", object, "%d must be a factor of 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)", m.Threshold)
 	}

@@ -2,7 +2,6 @@ package config
 
 import (
 	"os"
-	"strings"
 	"time"
 )
 
@@ -32,7 +31,7 @@ var serviceAccountNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/nam
 // deadline must exceed it times the retry period.
 const jitterFactor = 1.2
 
-func (h *HAConfig) validate(p *problems, environ []string) {
+func (h *HAConfig) validate(p *problems) {
 	if !h.Enabled {
 		return
 	}
@@ -40,24 +39,7 @@ func (h *HAConfig) validate(p *problems, environ []string) {
 		p.add("ha.lease_name", "", "is required")
 	}
 	if h.LeaseNamespace == "" {
-		data, err := os.ReadFile(serviceAccountNamespace)
-		if err != nil || strings.TrimSpace(string(data)) == "" {
-			p.add("ha.lease_namespace", "", "not set, and not running in a pod (%s unreadable)", serviceAccountNamespace)
-		} else {
-			h.LeaseNamespace = strings.TrimSpace(string(data))
-		}
-	}
-	if h.Identity == "" {
-		for _, kv := range environ {
-			if v, ok := strings.CutPrefix(kv, "POD_NAME="); ok && v != "" {
-				h.Identity = v
-			}
-		}
-	}
-	if h.Identity == "" {
-		if host, err := os.Hostname(); err == nil {
-			h.Identity = host
-		}
+		p.add("ha.lease_namespace", "", "not set, and not running in a pod (%s unreadable)", serviceAccountNamespace)
 	}
 	if h.Identity == "" {
 		p.add("ha.identity", "", "not set, and neither POD_NAME nor the host name is available")

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net/http"
 	"net/textproto"
 	"net/url"
 	"regexp"
@@ -66,9 +65,9 @@ type HTTPProbe struct {
 	// the earliest certificate of the chain expires sooner.
 	MinCertValidity model.Duration `koanf:"min_cert_validity"`
 
-	parsedURL *url.URL
-	proxyURL  *url.URL
-	body      []byte
+	parsedURL    *url.URL
+	proxyURL     *url.URL
+	bodyFromFile []byte
 	// Secrets read from files sit behind pointers: fmt prints unexported
 	// fields without calling their Format method, so a Secret value here
 	// would print in clear with %+v; a pointer prints as an address.
@@ -106,7 +105,15 @@ func (h *HTTPProbe) ParsedURL() *url.URL { return h.parsedURL }
 func (h *HTTPProbe) Proxy() *url.URL { return h.proxyURL }
 
 // RequestBody returns the request body (inline or read from body_file).
-func (h *HTTPProbe) RequestBody() []byte { return h.body }
+func (h *HTTPProbe) RequestBody() []byte {
+	if h.BodyFile != "" {
+		return h.bodyFromFile
+	}
+	if h.Body != "" {
+		return []byte(h.Body)
+	}
+	return nil
+}
 
 // Token returns the bearer token (inline or read from bearer_token_file),
 // or "".
@@ -120,17 +127,17 @@ func (h *HTTPProbe) Token() Secret {
 // Redirects returns how many redirects to follow: 0 when follow_redirects
 // is false.
 func (h *HTTPProbe) Redirects() int {
-	if !boolOr(h.FollowRedirects, true) {
+	if !isTrue(h.FollowRedirects) {
 		return 0
 	}
 	return h.MaxRedirects
 }
 
 // Fallback reports whether the other IP family may be used.
-func (h *HTTPProbe) Fallback() bool { return boolOr(h.IPProtocolFallback, true) }
+func (h *HTTPProbe) Fallback() bool { return isTrue(h.IPProtocolFallback) }
 
 // HTTP2 reports whether HTTP/2 may be negotiated.
-func (h *HTTPProbe) HTTP2() bool { return boolOr(h.EnableHTTP2, true) }
+func (h *HTTPProbe) HTTP2() bool { return isTrue(h.EnableHTTP2) }
 
 func (h *HTTPProbe) validate(p *problems, path, object string) {
 	if h.URL == "" {
@@ -138,25 +145,14 @@ func (h *HTTPProbe) validate(p *problems, path, object string) {
 	} else {
 		h.parsedURL = checkURL(p, path+".url", object, h.URL, "http", "https")
 	}
-	if h.Method == "" {
-		h.Method = http.MethodGet
-	}
-	h.Method = strings.ToUpper(h.Method)
 	for name := range h.Headers {
 		if !validHeaderName(name) {
 			p.add(path+".headers", object, "%q is not a valid header name", name)
 		}
 	}
 
-	switch {
-	case h.Body != "" && h.BodyFile != "":
+	if h.Body != "" && h.BodyFile != "" {
 		p.add(path+".body_file", object, "set body or body_file, not both")
-	case h.BodyFile != "":
-		if data, ok := readFileAt(p, path+".body_file", object, h.BodyFile); ok {
-			h.body = data
-		}
-	case h.Body != "":
-		h.body = []byte(h.Body)
 	}
 
 	for i, c := range h.ValidStatusCodes {
@@ -169,11 +165,8 @@ func (h *HTTPProbe) validate(p *problems, path, object string) {
 			p.add(fmt.Sprintf("%s.valid_http_versions[%d]", path, i), object, "%q must be HTTP/1.0, HTTP/1.1 or HTTP/2.0", v)
 		}
 	}
-	switch {
-	case h.MaxRedirects < 0:
+	if h.MaxRedirects < 0 {
 		p.add(path+".max_redirects", object, "must not be negative")
-	case h.MaxRedirects == 0:
-		h.MaxRedirects = 10
 	}
 	if h.FailIfSSL && h.FailIfNotSSL {
 		p.add(path+".fail_if_ssl", object, "fail_if_ssl and fail_if_not_ssl together fail every probe")
@@ -206,15 +199,15 @@ func (h *HTTPProbe) validate(p *problems, path, object string) {
 	if h.ProxyURL != "" {
 		h.proxyURL = checkURL(p, path+".proxy_url", object, h.ProxyURL, "https", "socks5", "http")
 	}
-	validateIPProtocol(p, path, object, &h.PreferredIPProtocol, &h.IPProtocolFallback)
+	validateIPProtocol(p, path, object, h.PreferredIPProtocol)
 	if h.BodySizeLimit < 0 {
 		p.add(path+".body_size_limit", object, "must be a size in bytes, or a number with B, KB, MB or GB")
 	}
-	if err := h.TLSConfig.compile(p); err != nil {
+	if err := h.TLSConfig.compile(); err != nil {
 		p.add(path+".tls_config", object, "%v", err)
 	}
 	isHTTPS := h.parsedURL == nil || h.parsedURL.Scheme == "https"
-	validateMinCertValidity(p, path, object, h.MinCertValidity, isHTTPS || boolOr(h.FollowRedirects, true))
+	validateMinCertValidity(p, path, object, h.MinCertValidity, isHTTPS || isTrue(h.FollowRedirects))
 }
 
 func (h *HTTPProbe) validateAuth(p *problems, path, object string) {
@@ -222,27 +215,15 @@ func (h *HTTPProbe) validateAuth(p *problems, path, object string) {
 		if a.Username == "" {
 			p.add(path+".basic_auth.username", object, "is required")
 		}
-		switch {
-		case a.Password != "" && a.PasswordFile != "":
+		if a.Password != "" && a.PasswordFile != "" {
 			p.add(path+".basic_auth.password_file", object, "set password or password_file, not both")
-		case a.PasswordFile != "":
-			if data, ok := readFileAt(p, path+".basic_auth.password_file", object, a.PasswordFile); ok {
-				pw := Secret(strings.TrimSpace(string(data)))
-				a.password = &pw
-			}
 		}
 	}
 	switch {
 	case h.BearerToken != "" && h.BearerTokenFile != "":
 		p.add(path+".bearer_token_file", object, "set bearer_token or bearer_token_file, not both")
-	case h.BearerTokenFile != "":
-		if data, ok := readFileAt(p, path+".bearer_token_file", object, h.BearerTokenFile); ok {
-			tok := Secret(strings.TrimSpace(string(data)))
-			h.bearerToken = &tok
-			if tok == "" {
-				p.add(path+".bearer_token_file", object, "file %s is empty", h.BearerTokenFile)
-			}
-		}
+	case h.BearerTokenFile != "" && h.bearerToken != nil && *h.bearerToken == "":
+		p.add(path+".bearer_token_file", object, "file %s is empty", h.BearerTokenFile)
 	}
 	if h.BasicAuth != nil && h.Token() != "" {
 		p.add(path+".bearer_token", object, "set basic_auth or a bearer token, not both")

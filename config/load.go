@@ -121,15 +121,17 @@ func Load(path string, environ []string, opts ...LoadOption) (*Config, error) {
 	// (a value that failed to decode reads as zero) are dropped as noise.
 	reported := len(p.errs)
 	markRawKinds(cfg, raw)
+	cfg.rawKeys = map[string]bool{}
+	flattenKeys(raw, "", cfg.rawKeys)
 	semantic := problems{digest: sum}
 	if o.withoutCachet {
 		// Nothing will be written: Cachet's credentials are not needed,
 		// and an unset cachet.url needs none to be valid.
 		cfg.Cachet.DryRun, cfg.Cachet.Token, cfg.Cachet.TokenFile = true, "", ""
 	}
-	cfg.readSecretFiles(&semantic)
-	cfg.applyDefaults()
-	cfg.validate(&semantic, environ)
+	cfg.applyDefaults(environ)
+	cfg.readFiles(&semantic)
+	cfg.validate(&semantic)
 	for _, e := range semantic.errs {
 		if !coveredBy(e.(*Problem).Path, p.errs[:reported]) {
 			p.errs = append(p.errs, e)
@@ -171,11 +173,11 @@ func durationHook(from, to reflect.Type, data any) (any, error) {
 // They are read on every load so that a rotated secret is picked up by a
 // reload, and they feed the checksum so that rotation alone triggers one.
 func (c *Config) readSecretFiles(p *problems) {
-	read := func(path, key string, dst *Secret) {
+	read := func(path, key string, dst *Secret, fromFile *bool) {
 		if path == "" {
 			return
 		}
-		if *dst != "" {
+		if *dst != "" && !*fromFile {
 			p.add(key, "", "set either the secret or its file, not both")
 			return
 		}
@@ -189,10 +191,10 @@ func (c *Config) readSecretFiles(p *problems) {
 			p.add(key, "", "file %s is empty", path)
 			return
 		}
-		*dst = Secret(v)
+		*dst, *fromFile = Secret(v), true
 	}
-	read(c.Cachet.TokenFile, "cachet.token_file", &c.Cachet.Token)
-	read(c.CloudNS.PasswordFile, "cloudns.password_file", &c.CloudNS.Password)
+	read(c.Cachet.TokenFile, "cachet.token_file", &c.Cachet.Token, &c.Cachet.tokenFromFile)
+	read(c.CloudNS.PasswordFile, "cloudns.password_file", &c.CloudNS.Password, &c.CloudNS.passwordFromFile)
 }
 
 // unwrapPathError keeps os.PathError's useful parts without the "open"
@@ -356,19 +358,51 @@ func coveredBy(path string, reported []error) bool {
 	return false
 }
 
-// fingerprint sets each monitor's Fingerprint from its raw keys and the
-// defaults block, the only inputs that shape a monitor.
+// notShaping are the monitor keys the engine reads at each result rather
+// than the monitor at each check: changing them must not replace the
+// monitor (and lose its state) on reload.
+var notShaping = []string{"failures_before_down", "successes_before_up", "outage", "metric"}
+
+// fingerprint sets each monitor's Fingerprint from what shapes its checks:
+// its raw keys except notShaping, its effective schedule and timeout (which
+// may come from the defaults block) and the contents of its files.
 func (c *Config) fingerprint(raw map[string]any) {
 	items, _ := raw["monitors"].([]any)
-	defaults, _ := json.Marshal(raw["defaults"])
 	for i := range c.Monitors {
-		h := sha256.New()
-		h.Write(defaults)
+		m := &c.Monitors[i]
+		shaping := map[string]any{}
 		if i < len(items) {
-			b, _ := json.Marshal(items[i]) // map keys are sorted: stable
-			h.Write(b)
+			if item, ok := items[i].(map[string]any); ok {
+				for k, v := range item {
+					if !slices.Contains(notShaping, k) {
+						shaping[k] = v
+					}
+				}
+			}
 		}
-		c.Monitors[i].Fingerprint = hex.EncodeToString(h.Sum(nil))[:16]
+		h := sha256.New()
+		b, _ := json.Marshal(shaping) // map keys are sorted: stable
+		h.Write(b)
+		_, _ = fmt.Fprintf(h, "\x00%d\x00%s\x00%d\x00%s", m.Interval, m.Schedule, m.Timeout, m.filesDigest)
+		m.Fingerprint = hex.EncodeToString(h.Sum(nil))[:16]
+	}
+}
+
+// flattenKeys records every key path under raw, list items included.
+func flattenKeys(raw any, path string, into map[string]bool) {
+	switch v := raw.(type) {
+	case map[string]any:
+		for k, child := range v {
+			p := joinPath(path, k)
+			into[p] = true
+			flattenKeys(child, p, into)
+		}
+	case []any:
+		for i, child := range v {
+			p := path + "[" + strconv.Itoa(i) + "]"
+			into[p] = true
+			flattenKeys(child, p, into)
+		}
 	}
 }
 

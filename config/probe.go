@@ -99,19 +99,12 @@ const (
 	IPv6 = "ip6"
 )
 
-// validateIPProtocol applies blackbox's defaults (ip6, with fallback) and
-// checks the values.
-func validateIPProtocol(p *problems, path, object string, preferred *string, fallback **bool) {
-	switch *preferred {
-	case "":
-		*preferred = IPv6
+// validateIPProtocol checks preferred_ip_protocol.
+func validateIPProtocol(p *problems, path, object string, preferred string) {
+	switch preferred {
 	case IPv4, IPv6:
 	default:
-		p.add(path+".preferred_ip_protocol", object, "%q must be ip4 or ip6", *preferred)
-	}
-	if *fallback == nil {
-		t := true
-		*fallback = &t
+		p.add(path+".preferred_ip_protocol", object, "%q must be ip4 or ip6", preferred)
 	}
 }
 
@@ -128,21 +121,7 @@ func validateMinCertValidity(p *problems, path, object string, d model.Duration,
 	}
 }
 
-// readFileAt reads a file named in the configuration, reporting a problem
-// at key when it cannot be read.
-func readFileAt(p *problems, key, object, path string) ([]byte, bool) {
-	data, err := p.readFile(path)
-	if err != nil {
-		p.add(key, object, "%v", unwrapPathError(err))
-		return nil, false
-	}
-	return data, true
-}
-
-// boolOr returns *b, or def when b is unset.
-func boolOr(b *bool, def bool) bool {
-	if b == nil {
-		return def
-	}
-	return *b
-}
+// isTrue reads a switch whose default applyDefaults filled in (true for
+// every such switch); unset counts as that default, for specs built by
+// hand and never passed through Validate.
+func isTrue(b *bool) bool { return b == nil || *b }

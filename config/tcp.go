@@ -58,7 +58,7 @@ type QueryResponse struct {
 func (t *TCPProbe) Host() string { return t.host }
 
 // Fallback reports whether the other IP family may be used.
-func (t *TCPProbe) Fallback() bool { return boolOr(t.IPProtocolFallback, true) }
+func (t *TCPProbe) Fallback() bool { return isTrue(t.IPProtocolFallback) }
 
 // UsesTLS reports whether the probe will do a TLS handshake.
 func (t *TCPProbe) UsesTLS() bool {
@@ -76,7 +76,7 @@ func (t *TCPProbe) validate(p *problems, path, object string) {
 	} else {
 		t.host = host
 	}
-	validateIPProtocol(p, path, object, &t.PreferredIPProtocol, &t.IPProtocolFallback)
+	validateIPProtocol(p, path, object, t.PreferredIPProtocol)
 	if t.Protocol != "" {
 		if !slices.Contains(tcpProtocols, t.Protocol) {
 			p.add(path+".protocol", object, "%q must be one of %s", t.Protocol, strings.Join(tcpProtocols, ", "))
@@ -98,7 +98,7 @@ func (t *TCPProbe) validate(p *problems, path, object string) {
 			p.add(at+".starttls", object, "the connection is already TLS (tls: true)")
 		}
 	}
-	if err := t.TLSConfig.compile(p); err != nil {
+	if err := t.TLSConfig.compile(); err != nil {
 		p.add(path+".tls_config", object, "%v", err)
 	}
 	validateMinCertValidity(p, path, object, t.MinCertValidity, t.UsesTLS())

@@ -21,6 +21,11 @@ type TLSConfig struct {
 	// accepts TLS12; the default is Go's maximum (TLS13).
 	MaxVersion string `koanf:"max_version"`
 
+	// What readFiles read; unreadable when a file could not be (already
+	// reported).
+	caPEM, certPEM, keyPEM []byte
+	unreadable             bool
+
 	built *tls.Config
 }
 
@@ -41,9 +46,12 @@ func (c *TLSConfig) Build() *tls.Config {
 	return c.built.Clone()
 }
 
-// compile reads the files and builds the tls.Config, so that a missing CA or
-// key file fails at load and never at probe time.
-func (c *TLSConfig) compile(p *problems) error {
+// compile builds the tls.Config from the files readFiles read, so that a
+// bad CA or key fails at load and never at probe time.
+func (c *TLSConfig) compile() error {
+	if c.unreadable {
+		return nil // reported by readFiles
+	}
 	cfg := &tls.Config{
 		InsecureSkipVerify: c.InsecureSkipVerify, //nolint:gosec // opt-in, off by default
 		ServerName:         c.ServerName,
@@ -67,12 +75,8 @@ func (c *TLSConfig) compile(p *problems) error {
 		cfg.MaxVersion = v
 	}
 	if c.CAFile != "" {
-		pem, err := p.readFile(c.CAFile)
-		if err != nil {
-			return fmt.Errorf("ca_file: %w", err)
-		}
 		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
+		if !pool.AppendCertsFromPEM(c.caPEM) {
 			return fmt.Errorf("ca_file %s: no PEM certificate found", c.CAFile)
 		}
 		cfg.RootCAs = pool
@@ -81,15 +85,7 @@ func (c *TLSConfig) compile(p *problems) error {
 		return fmt.Errorf("cert_file and key_file must be set together")
 	}
 	if c.CertFile != "" {
-		certPEM, err := p.readFile(c.CertFile)
-		if err != nil {
-			return fmt.Errorf("cert_file: %w", err)
-		}
-		keyPEM, err := p.readFile(c.KeyFile)
-		if err != nil {
-			return fmt.Errorf("key_file: %w", err)
-		}
-		cert, err := tls.X509KeyPair(certPEM, keyPEM)
+		cert, err := tls.X509KeyPair(c.certPEM, c.keyPEM)
 		if err != nil {
 			return fmt.Errorf("cert_file/key_file: %w", err)
 		}

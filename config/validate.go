@@ -27,13 +27,16 @@ var reservedLabels = []string{"monitor", "kind", "phase", "result", "version", "
 // returns every problem found, joined.
 func (c *Config) Validate() error {
 	var p problems
-	c.applyDefaults()
-	c.validate(&p, os.Environ())
+	c.applyDefaults(os.Environ())
+	c.readFiles(&p)
+	c.validate(&p)
 	return p.err()
 }
 
-func (c *Config) validate(p *problems, environ []string) {
-	c.HA.validate(p, environ)
+// validate only checks and compiles: every default is already applied
+// (applyDefaults) and every file already read (readFiles).
+func (c *Config) validate(p *problems) {
+	c.HA.validate(p)
 	c.validateCachet(p)
 	c.validateCloudNS(p)
 	c.validateCloudNSChecks(p)
@@ -80,7 +83,7 @@ func (c *Config) validateCachet(p *problems) {
 	if cc.RateLimit <= 0 || cc.RateLimit > 5 {
 		p.add("cachet.rate_limit", "", "%v must be above 0 and at most 5 requests per second (Cachet allows 300 per minute)", cc.RateLimit)
 	}
-	if err := cc.TLS.compile(p); err != nil {
+	if err := cc.TLS.compile(); err != nil {
 		p.add("cachet.tls", "", "%v", err)
 	}
 }
@@ -132,10 +135,10 @@ func (c *Config) validateDefaults(p *problems) {
 		p.add("defaults.timeout", "", "%v must be less than interval %v", d.Timeout, d.Interval)
 	}
 	if d.FailuresBeforeDown < 1 {
-		p.add("defaults.failures_before_down", "", "must be at least 1")
+		p.add("defaults.failures_before_down", "", "%d must be at least 1", d.FailuresBeforeDown)
 	}
 	if d.SuccessesBeforeUp < 1 {
-		p.add("defaults.successes_before_up", "", "must be at least 1")
+		p.add("defaults.successes_before_up", "", "%d must be at least 1", d.SuccessesBeforeUp)
 	}
 }
 
@@ -148,8 +151,8 @@ func (c *Config) validateMonitor(p *problems, i int, names map[string]int) {
 	if m.Interval != 0 && m.Schedule != "" {
 		p.add(path, obj, "set interval or schedule, not both")
 	}
-	if m.Interval < 0 {
-		p.add(path+".interval", obj, "must be positive")
+	if m.Interval < 0 || (m.Interval == 0 && m.Schedule == "" && c.explicitFor(i)("interval", true)) {
+		p.add(path+".interval", obj, "%v must be positive", m.Interval)
 	}
 	period := m.Interval
 	if m.Schedule != "" {
@@ -161,19 +164,29 @@ func (c *Config) validateMonitor(p *problems, i int, names map[string]int) {
 			period = minPeriod(s)
 		}
 	}
-	if m.Interval == 0 && m.Schedule == "" {
-		p.add(path+".interval", obj, "set interval or schedule (defaults.interval is not set)")
-	}
-	if m.Timeout <= 0 {
-		p.add(path+".timeout", obj, "must be positive")
-	} else if period > 0 && m.Timeout >= period {
+	// A value the monitor inherits from the defaults block is checked
+	// there, once: one mistake in defaults is one problem, not one per
+	// monitor.
+	set := c.explicitFor(i)
+	ownTimeout, ownPeriod := set("timeout", m.Timeout == 0), set("interval", m.Interval == 0) || m.Schedule != ""
+	switch {
+	case m.Timeout <= 0 && ownTimeout:
+		p.add(path+".timeout", obj, "%v must be positive", m.Timeout)
+	case m.Timeout > 0 && period > 0 && m.Timeout >= period && ownTimeout:
 		p.add(path+".timeout", obj, "%v must be less than interval %v", m.Timeout, period)
+	case m.Timeout > 0 && period > 0 && m.Timeout >= period && ownPeriod && c.Defaults.Timeout < c.Defaults.Interval:
+		// (an invalid defaults.timeout is reported there, once)
+		key := path + ".interval"
+		if m.Schedule != "" {
+			key = path + ".schedule"
+		}
+		p.add(key, obj, "runs every %v, not more than timeout %v (from defaults.timeout): set a timeout below it", period, m.Timeout)
 	}
-	if m.FailuresBeforeDown < 1 {
-		p.add(path+".failures_before_down", obj, "must be at least 1")
+	if m.FailuresBeforeDown < 1 && set("failures_before_down", m.FailuresBeforeDown == 0) {
+		p.add(path+".failures_before_down", obj, "%d must be at least 1", m.FailuresBeforeDown)
 	}
-	if m.SuccessesBeforeUp < 1 {
-		p.add(path+".successes_before_up", obj, "must be at least 1")
+	if m.SuccessesBeforeUp < 1 && set("successes_before_up", m.SuccessesBeforeUp == 0) {
+		p.add(path+".successes_before_up", obj, "%d must be at least 1", m.SuccessesBeforeUp)
 	}
 	if m.DegradedLatency < 0 {
 		p.add(path+".degraded_latency", obj, "must not be negative")

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/statussync/statussync/internal/testkit"
 )
@@ -99,5 +103,69 @@ func TestDryRunLogsTellTheTruth(t *testing.T) {
 		if strings.Contains(logs.String(), bad) {
 			t.Errorf("the dry run's logs say %s:\n%s", bad, logs.String())
 		}
+	}
+}
+
+// Issue #12's acceptance: a reload that changes only
+// defaults.failures_before_down keeps every monitor's state (the
+// fingerprint no longer covers thresholds, which the engine reads at each
+// result).
+func TestReloadOfThresholdsKeepsMonitorState(t *testing.T) {
+	up, down := testkit.Listener(t), testkit.ClosedAddr(t)
+	body := fmt.Sprintf("defaults: {interval: 200ms, timeout: 100ms, failures_before_down: 1, successes_before_up: 1}\n"+
+		"monitors:\n  - {name: up, tcp: {address: %q}}\n  - {name: down, tcp: {address: %q}}\n  - {name: down2, successes_before_up: 2, tcp: {address: %q}}\n"+
+		"components:\n  - {name: C, monitors: [up, down, down2]}\n", up, down, down)
+	url, rewrite, logs := startReloadable(t, body, Options{})
+	eventually(t, "every monitor decided", func() bool {
+		l := logs.String()
+		return strings.Contains(l, `"monitor":"down","from":"unknown","to":"down"`) &&
+			strings.Contains(l, `"monitor":"down2","from":"unknown","to":"down"`) &&
+			strings.Contains(l, `"monitor":"up","from":"unknown","to":"up"`)
+	})
+	rewrite(strings.Replace(body, "failures_before_down: 1", "failures_before_down: 4", 1))
+	if code, answer := post(t, url+"/-/reload"); code != http.StatusOK || answer != "applied\n" {
+		t.Fatalf("reload = %d %q", code, answer)
+	}
+	if !strings.Contains(logs.String(), `"state_kept":3`) {
+		t.Errorf("the reload did not keep all 3 monitors' state:\n%s", logs.String())
+	}
+}
+
+// Issue #13 point 9: a rotated bearer_token_file is used after a reload.
+// The target accepts the old and the new token while the file rotates,
+// then only the new one; the monitor must stay up.
+func TestReloadUsesRotatedTokenFile(t *testing.T) {
+	var accepted atomic.Value
+	accepted.Store([]string{"Bearer tok-1"})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !slices.Contains(accepted.Load().([]string), r.Header.Get("Authorization")) {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	writeToken := func(tok string) {
+		if err := os.WriteFile(tokenFile, []byte(tok+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeToken("tok-1")
+	body := fmt.Sprintf("defaults: {interval: 100ms, timeout: 80ms, failures_before_down: 1, successes_before_up: 1}\n"+
+		"monitors:\n  - {name: api, http: {url: %q, bearer_token_file: %q}}\n", srv.URL, tokenFile)
+	url, _, logs := startReloadable(t, body, Options{})
+	eventually(t, "the monitor up with the first token", func() bool {
+		return strings.Contains(logs.String(), `"monitor":"api","from":"unknown","to":"up"`)
+	})
+
+	accepted.Store([]string{"Bearer tok-1", "Bearer tok-2"})
+	writeToken("tok-2")
+	if code, answer := post(t, url+"/-/reload"); code != http.StatusOK || answer != "applied\n" {
+		t.Fatalf("reload after the rotation = %d %q", code, answer)
+	}
+	accepted.Store([]string{"Bearer tok-2"})
+	mark := len(logs.String())
+	time.Sleep(600 * time.Millisecond) // several checks with only the new token accepted
+	if after := logs.String()[mark:]; strings.Contains(after, `"monitor":"api","from":"up","to":"down"`) {
+		t.Errorf("the monitor went down after the rotation: it still sends the old token\n%s", after)
 	}
 }
