@@ -13,6 +13,8 @@ type CloudNSProbe struct {
 	CheckName string `koanf:"check_name"`
 }
 
+func (*CloudNSProbe) kindBlock() {}
+
 func (c *CloudNSProbe) validate(p *problems, path, object string) {
 	if (c.CheckID == 0) == (c.CheckName == "") {
 		p.add(path, object, "exactly one of check_id and check_name must be set")

@@ -74,6 +74,8 @@ func (d *DNSProbe) Recursion() bool { return isTrue(d.RecursionDesired) }
 // Fallback reports whether the other IP family may be used.
 func (d *DNSProbe) Fallback() bool { return isTrue(d.IPProtocolFallback) }
 
+func (*DNSProbe) kindBlock() {}
+
 func (d *DNSProbe) validate(p *problems, path, object string) {
 	if d.Server == "" {
 		p.add(path+".server", object, "is required")

@@ -139,6 +139,8 @@ func (h *HTTPProbe) Fallback() bool { return isTrue(h.IPProtocolFallback) }
 // HTTP2 reports whether HTTP/2 may be negotiated.
 func (h *HTTPProbe) HTTP2() bool { return isTrue(h.EnableHTTP2) }
 
+func (*HTTPProbe) kindBlock() {}
+
 func (h *HTTPProbe) validate(p *problems, path, object string) {
 	if h.URL == "" {
 		p.add(path+".url", object, "is required")

@@ -66,6 +66,8 @@ func (t *TCPProbe) UsesTLS() bool {
 		slices.ContainsFunc(t.QueryResponse, func(q QueryResponse) bool { return q.StartTLS })
 }
 
+func (*TCPProbe) kindBlock() {}
+
 func (t *TCPProbe) validate(p *problems, path, object string) {
 	if t.Address == "" {
 		p.add(path+".address", object, "is required")

@@ -8,9 +8,16 @@
 //     config.MonitorSpec, deps Deps) (Monitor, error), a compile-time
 //     assertion var _ Monitor = (*xMonitor)(nil), and <kind>_test.go
 //     against a real local server;
-//  2. the kind's entry in the registry map in registry.go;
-//  3. the kind block in config.MonitorSpec, config.Kinds, and its
-//     validate method in config/<kind>.go.
+//  2. its config spec: the block type in config/<kind>.go with its
+//     validate and kindBlock methods (its defaults, if any, in
+//     config/defaults.go), and its field in config.MonitorSpec, whose YAML
+//     key is the kind's name. config's kind table is read off those
+//     fields, so config.Kinds, validation's one-block rule and the
+//     messages listing kinds follow by themselves;
+//  3. the constructor's entry in the registry map in registry.go.
+//
+// TestRegistryMatchesConfigKinds fails until 3 matches 2, and config's
+// TestEveryKeyIsDocumented until the kind's keys are in docs/probes.md.
 //
 // A kind reports its probe metrics by returning them in Result (a sample
 // of blackbox-named gauges); the wrapper New adds records them, with

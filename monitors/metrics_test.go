@@ -244,28 +244,6 @@ func TestNewUnknownKind(t *testing.T) {
 	}
 }
 
-// TestRegistryMatchesConfigKinds keeps the registry equal to config.Kinds.
-// Only cloudns may be missing, until monitors/cloudns.go arrives.
-func TestRegistryMatchesConfigKinds(t *testing.T) {
-	pending := map[string]bool{"cloudns": true}
-	known := map[string]bool{}
-	var missing []string
-	for _, k := range config.Kinds {
-		known[k] = true
-		if _, ok := registry[k]; !ok && !pending[k] {
-			missing = append(missing, k)
-		}
-	}
-	if len(missing) > 0 {
-		t.Errorf("config.Kinds without a constructor in registry: %v", missing)
-	}
-	for k := range registry {
-		if !known[k] {
-			t.Errorf("registry has kind %q that config.Kinds lacks", k)
-		}
-	}
-}
-
 // TestResolveFallback covers chooseProtocol's rules on literal addresses,
 // which need no resolver.
 func TestResolveFallback(t *testing.T) {
