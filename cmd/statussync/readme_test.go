@@ -93,8 +93,12 @@ func TestReadmeFakeCachetTryout(t *testing.T) {
 	status(cachettest.StatusOperational, "while the service runs")
 	_ = ln.Close()
 	status(cachettest.StatusMajorOutage, "after the service stopped")
+	deadline := time.Now().Add(10 * time.Second)
+	for len(fake.Incidents()) != 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	if n := len(fake.Incidents()); n != 2 {
-		t.Errorf("%d incidents, want 2 (one per outage)", n)
+		t.Errorf("%d incidents, want 2 (one per outage)\n%s", n, logs.String())
 	}
 	cancel()
 	if code := <-done; code != 0 {
