@@ -51,13 +51,7 @@ func quiet(logs string) string {
 // eventually polls cond every 10ms until it holds, failing tb after limit.
 func eventually(tb testing.TB, limit time.Duration, what string, cond func() bool) {
 	tb.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(tb, limit, what, cond)
 }
 
 func writeFile(tb testing.TB, path, body string) {
