@@ -839,8 +839,10 @@ func TestFidelityMaintenance(t *testing.T) {
 	if r.get(t, "data.attributes.status.value") != float64(ScheduleInProgress) {
 		t.Errorf("status = %v", r.get(t, "data.attributes.status"))
 	}
-	if r.get(t, "included.0.attributes.pivot.component_status.value") != float64(StatusUnderMaintenance) {
-		t.Errorf("pivot = %v", r.get(t, "included.0.attributes.pivot"))
+	// The component was attached without a status: no pivot at all
+	// (reference §9.1), and the page shows it under maintenance.
+	if _, ok := r.get(t, "included.0.attributes.pivot").(missing); !ok {
+		t.Errorf("pivot = %v, want none", r.get(t, "included.0.attributes.pivot"))
 	}
 	send(t, "POST", srv.URL()+"/schedules", adminToken, map[string]any{"name": "x"}).expect(t, 501)
 }

@@ -1632,12 +1632,15 @@ func (c *call) renderSchedule(d *docBuilder, sc *Schedule, lq listQuery) res {
 			if !ok {
 				continue
 			}
-			status := im.Status
-			if status == 0 {
-				status = StatusUnderMaintenance
+			// A component attached without a status has no pivot
+			// attribute at all (reference §9.1); the page shows it under
+			// maintenance.
+			var pivot *int
+			if im.Status != 0 {
+				pivot = &im.Status
 			}
 			rl.many = append(rl.many, resKey{"components", comp.ID})
-			d.include(c.renderComponent(d, comp, sub, &status))
+			d.include(c.renderComponent(d, comp, sub, pivot))
 		}
 		r.rels["components"] = rl
 	}
