@@ -196,7 +196,7 @@ func TestConfigMapPassesCheck(t *testing.T) {
 			continue
 		}
 		local := filepath.Join(dir, strings.ReplaceAll(src, "/", "-"))
-		if err := os.WriteFile(local, []byte("stand-in for "+src+"\n"), 0o600); err != nil {
+		if err := os.WriteFile(local, []byte("stand-in-for-"+strings.ReplaceAll(src, "/", "-")+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		extra = append(extra, "STATUSSYNC_"+key+"="+local)

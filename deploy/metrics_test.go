@@ -33,7 +33,9 @@ var knownMetrics = map[string]bool{
 	"statussync_monitor_panics_total":                     true,
 	"statussync_monitor_runs_skipped_total":               true,
 	// Cachet client.
-	"statussync_cachet_requests_total": true,
+	"statussync_cachet_requests_total":                     true,
+	"statussync_cachet_token_state":                        true,
+	"statussync_cachet_token_last_check_timestamp_seconds": true,
 	// ClouDNS.
 	"statussync_cloudns_requests_total":                      true,
 	"statussync_cloudns_poll_errors_total":                   true,

@@ -69,6 +69,7 @@ func TestAlertRules(t *testing.T) {
 		"StatussyncCachetReconcileFailing",
 		"StatussyncCloudNSPollFailing",
 		"StatussyncConfigReloadFailed",
+		"StatussyncCachetTokenRejected",
 		"StatussyncCertificateExpiringSoon",
 		"StatussyncComponentMajorOutage",
 	}

@@ -19,7 +19,7 @@ import (
 func runCheck(args, environ []string, stdout, stderr io.Writer) int {
 	var c commonFlags
 	fs := newFlagSet("check", stderr, &c, environ)
-	offline := fs.Bool("offline", false, "do not look the cloudns monitors' checks up in the ClouDNS account")
+	offline := fs.Bool("offline", false, "do not contact ClouDNS or Cachet (their checks, the Cachet token and components are not verified)")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
@@ -64,6 +64,9 @@ func runCheck(args, environ []string, stdout, stderr io.Writer) int {
 		}
 		for _, w := range warnings {
 			_, _ = fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
+		if code := reportCachetCheck(cfg, stderr); code != exitOK {
+			return code
 		}
 	}
 	switch {

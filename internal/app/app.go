@@ -27,6 +27,7 @@ import (
 	"github.com/statussync/statussync/engine"
 	"github.com/statussync/statussync/internal/buildinfo"
 	"github.com/statussync/statussync/internal/ha"
+	"github.com/statussync/statussync/internal/tokencheck"
 	"github.com/statussync/statussync/monitors"
 )
 
@@ -57,6 +58,7 @@ type App struct {
 	engine   *engine.Engine
 	sink     *sink
 	writer   *writer
+	token    *tokencheck.Checker
 
 	leadership     ha.Leadership
 	cloudnsMetrics *monitors.CloudNSMetrics
@@ -142,6 +144,7 @@ func New(opts Options) (*App, error) {
 	rec := engine.NewReconciler(engine.ReconcilerDeps{Logger: opts.Logger, Metrics: metrics}) // configured by prepareWriter's swap
 	a.sink = &sink{rec: rec, log: engine.LogSink{Logger: opts.Logger}}
 	a.writer = &writer{logger: opts.Logger, rec: rec}
+	a.token = tokencheck.New(reg, opts.Logger)
 	swapWriter, err := a.prepareWriter(cfg)
 	if err != nil {
 		return nil, err
@@ -234,6 +237,13 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("start monitors: %w", err)
 	}
 	a.logMode()
+
+	// The token check runs on every replica: each one's /readyz says
+	// whether Cachet would take its writes.
+	tokenCtx, stopToken := context.WithCancel(ctx)
+	tokenDone := make(chan struct{})
+	go func() { defer close(tokenDone); a.token.Run(tokenCtx) }()
+	defer func() { stopToken(); <-tokenDone }()
 
 	// Every replica probes; only the leader writes and polls ClouDNS.
 	electCtx, stopElection := context.WithCancel(ctx)
@@ -482,10 +492,11 @@ func (a *App) handler() http.Handler {
 	// metrics, which is all a Service routes to them for.
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !a.engine.Ready() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			http.Error(w, "not ready\n"+a.token.Detail(), http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = fmt.Fprintln(w, "ready")
+		_, _ = fmt.Fprintln(w, a.token.Detail())
 	})
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, r *http.Request) {
 		outcome, err := a.ReloadOutcome(r.Context())

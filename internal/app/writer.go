@@ -109,6 +109,11 @@ func (a *App) prepareWriter(cfg *config.Config) (func(), error) {
 	}
 	return func() {
 		a.sink.dryRun.Store(!cfg.Cachet.Enabled())
+		if c == nil {
+			a.token.SetClient(nil, 0)
+		} else {
+			a.token.SetClient(c, cfg.Cachet.ResyncInterval)
+		}
 		rc := reconcilerConfig(cfg)
 		old := a.writer.page
 		if c != nil {
