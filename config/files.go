@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -19,6 +20,12 @@ import (
 // monitor's instance on reload instead of leaving it with the old secret.
 func (c *Config) readFiles(p *problems) {
 	c.readSecretFiles(p)
+	if c.HA.Enabled && c.HA.Kubeconfig != "" {
+		// client-go reads it at start; a missing one fails here instead.
+		if _, err := os.Stat(c.HA.Kubeconfig); err != nil {
+			p.add("ha.kubeconfig", "", "%v", unwrapPathError(err))
+		}
+	}
 	c.Cachet.TLS.readFiles(p, "cachet.tls", "", nil)
 	for i := range c.Monitors {
 		m := &c.Monitors[i]

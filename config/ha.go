@@ -1,9 +1,6 @@
 package config
 
-import (
-	"os"
-	"time"
-)
+import "time"
 
 // HAConfig runs statussync as several replicas with one writer, elected
 // through a coordination.k8s.io/v1 Lease. Every replica probes and serves
@@ -60,10 +57,5 @@ func (h *HAConfig) validate(p *problems) {
 		// truncated duration, and it must outlast the renew deadline.
 		p.add("ha.lease_duration", "", "%v (%v as the Lease stores it) must be more than renew_deadline %v",
 			h.LeaseDuration, h.LeaseDuration.Truncate(time.Second), h.RenewDeadline)
-	}
-	if h.Kubeconfig != "" {
-		if _, err := os.Stat(h.Kubeconfig); err != nil {
-			p.add("ha.kubeconfig", "", "%v", unwrapPathError(err))
-		}
 	}
 }
