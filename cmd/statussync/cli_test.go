@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +111,25 @@ func TestLogsUseOneUnitForDurations(t *testing.T) {
 		logger.Info("check result", "latency", 1500*time.Millisecond)
 		if !strings.Contains(b.String(), "1.5s") {
 			t.Errorf("%s log writes a latency of 1.5s as: %s", format, b.String())
+		}
+	}
+}
+
+// Issue #15 point 6: `run` without --config.file, or with a file that has
+// no monitors, says so instead of starting silently.
+func TestRunWarnsAboutNothingToCheck(t *testing.T) {
+	empty := writeFile(t, "cachet: {dry_run: true}\n")
+	for _, args := range [][]string{
+		{"run", "--web.listen-address", "127.0.0.1:0"},
+		{"run", "--web.listen-address", "127.0.0.1:0", "--config.file", empty},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		logs := &testkit.SyncBuffer{}
+		code := run(ctx, args, nil, &bytes.Buffer{}, logs)
+		cancel()
+		if code != exitOK || !strings.Contains(logs.String(), `"level":"WARN"`) ||
+			!(strings.Contains(logs.String(), "no --config.file") || strings.Contains(logs.String(), "has no monitors")) {
+			t.Errorf("statussync %s = exit %d, want a warning:\n%s", strings.Join(args, " "), code, logs.String())
 		}
 	}
 }
