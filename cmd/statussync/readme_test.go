@@ -81,15 +81,7 @@ func TestReadmeFakeCachetTryout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
+	go testkit.AcceptAndClose(ln)
 	status(cachettest.StatusOperational, "while the service runs")
 	_ = ln.Close()
 	status(cachettest.StatusMajorOutage, "after the service stopped")

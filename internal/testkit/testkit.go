@@ -43,16 +43,20 @@ func Listener(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
+	go AcceptAndClose(ln)
 	return ln.Addr().String()
+}
+
+// AcceptAndClose accepts and closes connections on ln (an up TCP target)
+// until ln is closed.
+func AcceptAndClose(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		_ = c.Close()
+	}
 }
 
 // ClosedAddr returns a local address where nothing listens (a down target).
