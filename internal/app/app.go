@@ -25,6 +25,7 @@ import (
 
 	"github.com/statussync/statussync/config"
 	"github.com/statussync/statussync/engine"
+	"github.com/statussync/statussync/internal/blackboxprobe"
 	"github.com/statussync/statussync/internal/buildinfo"
 	"github.com/statussync/statussync/internal/ha"
 	"github.com/statussync/statussync/internal/tokencheck"
@@ -65,6 +66,8 @@ type App struct {
 	// probeMetrics hold every monitor's last result; /metrics renders
 	// their probe_* series at scrape time (monitors.Metrics.Gatherer).
 	probeMetrics *monitors.Metrics
+	// probe serves blackbox's /probe from those results.
+	probe *blackboxprobe.Handler
 
 	// mu guards what reloads (the Run goroutine) and leadership changes
 	// (the election's goroutine) both touch.
@@ -154,6 +157,8 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	a.probeMetrics = monitors.NewScrapeMetrics(reg)
+	a.probe = blackboxprobe.New(a.probeMetrics)
+	a.probe.Configure(cfg)
 	var page engine.PageReader // what Cachet shows at start is the starting point
 	if a.writer.page != nil {
 		page = a.writer.page
@@ -469,6 +474,7 @@ func (a *App) reload(ctx context.Context) (ReloadOutcome, error) {
 	a.mu.Lock()
 	a.cfg = cfg
 	a.poller = poller
+	a.probe.Configure(cfg)
 	a.syncWriterLocked()
 	a.mu.Unlock()
 	if oldPoller != nil && oldPoller != poller {
@@ -485,6 +491,9 @@ func (a *App) handler() http.Handler {
 	// The registry's families plus every monitor's probe series, rendered
 	// family by family at scrape time (OpenMetrics negotiated, gzip).
 	mux.Handle("GET /metrics", a.probeMetrics.Handler(a.registry, a.logger))
+	// blackbox_exporter's endpoint, for scrape jobs written for it
+	// (docs/migration-blackbox.md); configured monitors only.
+	mux.Handle("GET /probe", a.probe)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = fmt.Fprintln(w, "ok")
 	})

@@ -192,13 +192,15 @@ func (im *bbImport) target(t bbTarget) *yaml.Node {
 		}
 		m.set("timeout", durationNode(d))
 	}
+	labels := newMapping()
+	mk := labels.set("module", strNode(t.module))
+	comment(mk, "GET /probe?module=...&target=... serves this monitor's latest result as blackbox did (docs/migration-blackbox.md).")
+	for _, k := range sortedKeys(t.labels) {
+		labels.set(k, strNode(t.labels[k]))
+	}
+	lk := m.set("labels", labels.node)
 	if len(t.labels) > 0 {
-		labels := newMapping()
-		for _, k := range sortedKeys(t.labels) {
-			labels.set(k, strNode(t.labels[k]))
-		}
-		k := m.set("labels", labels.node)
-		comment(k, "From the file_sd group's labels.")
+		comment(lk, "module, and the file_sd group's labels.")
 	}
 	switch prober {
 	case "http":

@@ -158,7 +158,7 @@ func TestBlackboxMapping(t *testing.T) {
 			modules: "modules:\n  web: {prober: http}\n",
 			targets: "- targets: [https://a.example]\n  labels: {team: web, __address__: x, instance: y, 'bad-name': z}\n- targets: []\n",
 			check: func(t *testing.T, cfg *config.Config) {
-				if l := cfg.Monitors[0].Labels; len(l) != 1 || l["team"] != "web" {
+				if l := cfg.Monitors[0].Labels; len(l) != 2 || l["team"] != "web" || l["module"] != "web" {
 					t.Errorf("labels = %v", l)
 				}
 			},
