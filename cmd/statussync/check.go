@@ -47,7 +47,7 @@ func runCheck(args, environ []string, stdout, stderr io.Writer) int {
 	if len(buildErrs) > 0 {
 		_, _ = fmt.Fprintf(stderr, "configuration is invalid (%d problems):\n", len(buildErrs))
 		for _, e := range buildErrs {
-			_, _ = fmt.Fprintf(stderr, "  %v\n", e)
+			_, _ = fmt.Fprintf(stderr, "  %s\n", config.RedactURLs(e.Error()))
 		}
 		return exitError
 	}
@@ -88,7 +88,7 @@ func printProblems(w io.Writer, err error) {
 		_, _ = fmt.Fprintf(w, "configuration is invalid (%d problems):\n", len(problems))
 	}
 	for _, p := range problems {
-		_, _ = fmt.Fprintf(w, "  %v\n", p)
+		_, _ = fmt.Fprintf(w, "  %s\n", config.RedactURLs(p.Error()))
 	}
 }
 

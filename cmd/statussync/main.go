@@ -181,7 +181,7 @@ func runDaemon(ctx context.Context, args, environ []string, stderr io.Writer) in
 	})
 	if err != nil {
 		for _, p := range config.Problems(err) {
-			logger.Error("invalid configuration", "err", p)
+			logger.Error("invalid configuration", "err", config.RedactURLs(p.Error()))
 		}
 		return exitError
 	}

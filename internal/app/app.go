@@ -463,7 +463,7 @@ func (a *App) reload(ctx context.Context) (ReloadOutcome, error) {
 	if err != nil {
 		a.reloadOK.Set(0)
 		for _, p := range config.Problems(err) {
-			a.logger.Error("configuration reload failed, keeping the running configuration", "err", p)
+			a.logger.Error("configuration reload failed, keeping the running configuration", "err", config.RedactURLs(p.Error()))
 		}
 		return ReloadRejected, err
 	}
