@@ -152,7 +152,7 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config, cloudns *monitor
 			Timeout:  spec.Timeout,
 			Run: func(ctx context.Context) {
 				r := entry.mon.Check(ctx)
-				if r.Status == monitors.StatusDown && g != nil && !g.covers(spec.Name) && g.isolated(ctx) {
+				if r.Status == monitors.StatusDown && g.guards(spec) && g.isolated(ctx, guardTarget(spec)) {
 					r.Status = monitors.StatusUnknown
 					r.Reason = "statussync's own connectivity is down"
 				}

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,74 +16,152 @@ import (
 // is never trusted, since the network may have just died or come back.
 const guardFresh = 2 * time.Second
 
+// defaultGuardSize bounds how many monitors the default guard checks at a
+// failure: one per kind first, then others, each with its own target.
+const defaultGuardSize = 8
+
 // guard is the self-connectivity guard. When a monitor fails, it asks
 // right then whether statussync can reach anything at all, by running the
-// connectivity monitors; only when every one of them fails is the failure
+// guard's members; only when every one of them fails too is the failure
 // turned into unknown. Asking at the moment of the failure, rather than
-// reading the connectivity monitors' last scheduled results, means that
-// the order in which checks happen to run cannot let a local outage
-// through (at start-up, or when the network dies between two uplink
-// checks).
+// reading the members' last scheduled results, means that the order in
+// which checks happen to run cannot let a local outage through (at
+// start-up, or when the network dies between two checks).
+//
+// The members are connectivity.monitors when configured. Without them, the
+// default guard takes a sample of the configured monitors (cloudns ones
+// excepted: ClouDNS probes from its own network), one of every kind first
+// and each with a target of its own, up to defaultGuardSize: a failure
+// then counts as unknown only when every sampled monitor with another
+// target fails at the same moment, which is what a local network failure
+// looks like and a real outage of one service does not. With fewer than
+// two targets to sample, there is no default guard.
 type guard struct {
 	members []guardMember
+	// fallback marks the default guard: every monitor is guarded, and a
+	// failing monitor is judged by the members with other targets.
+	fallback bool
 
-	mu      sync.Mutex // held while evaluating, so concurrent callers share one run
-	at      time.Time
-	isolate bool
-	now     func() time.Time
+	mu    sync.Mutex // held while evaluating, so concurrent callers share one run
+	at    time.Time
+	reach map[string]bool // by member name: up or degraded at the last run
+	now   func() time.Time
 }
 
 type guardMember struct {
 	name    string
+	target  string
 	mon     monitors.Monitor
 	timeout time.Duration
 }
 
 func newGuard(cfg *config.Config, entries map[string]*monitorEntry, now func() time.Time) *guard {
-	if len(cfg.Connectivity.Monitors) == 0 {
-		return nil
-	}
 	g := &guard{now: now}
-	for _, name := range cfg.Connectivity.Monitors {
-		e := entries[name]
-		g.members = append(g.members, guardMember{name: name, mon: e.mon, timeout: e.spec.Timeout})
+	if len(cfg.Connectivity.Monitors) > 0 {
+		for _, name := range cfg.Connectivity.Monitors {
+			e := entries[name]
+			g.members = append(g.members, guardMember{name: name, target: guardTarget(e.spec), mon: e.mon, timeout: e.spec.Timeout})
+		}
+		return g
+	}
+	g.fallback = true
+	taken := map[string]bool{}
+	kinds := map[string]bool{}
+	pick := func(oneOfEachKind bool) {
+		for _, spec := range cfg.Monitors {
+			target := guardTarget(spec)
+			if len(g.members) == defaultGuardSize || target == "" || taken[target] || (oneOfEachKind && kinds[spec.Kind]) {
+				continue
+			}
+			taken[target], kinds[spec.Kind] = true, true
+			g.members = append(g.members, guardMember{name: spec.Name, target: target, mon: entries[spec.Name].mon, timeout: spec.Timeout})
+		}
+	}
+	pick(true)
+	pick(false)
+	if len(g.members) < 2 {
+		return nil
 	}
 	return g
 }
 
-func (g *guard) covers(name string) bool {
-	for _, m := range g.members {
-		if m.name == name {
-			return true
+// guardTarget is what a monitor reaches over statussync's own network
+// (host and port, lower case), or "" for kinds that do not (cloudns).
+func guardTarget(spec config.MonitorSpec) string {
+	switch {
+	case spec.HTTP != nil:
+		if u, err := url.Parse(spec.HTTP.URL); err == nil {
+			return strings.ToLower(u.Host)
 		}
+	case spec.TCP != nil:
+		return strings.ToLower(spec.TCP.Address)
+	case spec.DNS != nil:
+		return strings.ToLower(spec.DNS.Server)
 	}
-	return false
+	return ""
 }
 
-// isolated reports whether every connectivity monitor fails now. The
-// checks run detached from the caller's deadline, each with its own
-// timeout, so a caller near its own timeout cannot make them fail.
-func (g *guard) isolated(ctx context.Context) bool {
+// guards reports whether a down result of spec is checked by the guard:
+// not for the configured members themselves, and never for cloudns
+// monitors, whose verdict is ClouDNS's, taken from its own network.
+func (g *guard) guards(spec config.MonitorSpec) bool {
+	if g == nil || spec.CloudNS != nil {
+		return false
+	}
+	if g.fallback {
+		return true
+	}
+	for _, m := range g.members {
+		if m.name == spec.Name {
+			return false
+		}
+	}
+	return true
+}
+
+// isolated reports whether statussync looks cut off now: every member
+// fails (for the default guard, every member with a target other than
+// target, and there must be one). The checks run detached from the
+// caller's deadline, each with its own timeout, so a caller near its own
+// timeout cannot make them fail.
+func (g *guard) isolated(ctx context.Context, target string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.at.IsZero() && g.now().Sub(g.at) < guardFresh {
-		return g.isolate
+	if g.at.IsZero() || g.now().Sub(g.at) >= guardFresh {
+		g.run(ctx)
 	}
-	results := make(chan bool, len(g.members))
+	judged := false
+	for _, m := range g.members {
+		if g.fallback && m.target == target {
+			continue // the failing service itself says nothing about the network
+		}
+		if g.reach[m.name] {
+			return false
+		}
+		judged = true
+	}
+	return judged
+}
+
+// run checks every member at once. The caller holds mu.
+func (g *guard) run(ctx context.Context) {
+	type verdict struct {
+		name string
+		ok   bool
+	}
+	results := make(chan verdict, len(g.members))
 	for _, m := range g.members {
 		go func() {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.timeout)
 			defer cancel()
 			st := m.mon.Check(cctx).Status
-			results <- st == monitors.StatusUp || st == monitors.StatusDegraded
+			results <- verdict{m.name, st == monitors.StatusUp || st == monitors.StatusDegraded}
 		}()
 	}
-	reachable := false
+	g.reach = make(map[string]bool, len(g.members))
 	for range g.members {
-		if <-results {
-			reachable = true
-		}
+		v := <-results
+		g.reach[v.name] = v.ok
 	}
-	g.at, g.isolate = g.now(), !reachable
-	return g.isolate
+	g.at = g.now()
 }

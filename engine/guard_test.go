@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/statussync/statussync/config"
+	"github.com/statussync/statussync/internal/testkit"
+	"github.com/statussync/statussync/monitors"
+)
+
+// runFor applies cfg to a new engine for d and returns what it published.
+func runFor(tb testing.TB, cfg *config.Config, d time.Duration) []ComponentUpdate {
+	tb.Helper()
+	sink := &recordingSink{samples: map[string]int{}}
+	reg := prometheus.NewRegistry()
+	e := New(Options{Metrics: NewMetrics(reg), MonitorMetrics: monitors.NewMetrics(reg), Sink: sink})
+	if err := e.Apply(context.Background(), cfg, nil); err != nil {
+		tb.Fatal(err)
+	}
+	time.Sleep(d)
+	_ = e.Stop(time.Second)
+	_, updates := sink.counts()
+	return updates
+}
+
+// TestDefaultGuardWithoutConnectivityMonitors is the regression test for
+// issue #13 point 11: without connectivity.monitors, a local network
+// failure was reported as down. When every monitor of every kind fails at
+// the same moment (here: three services of two kinds, all unreachable), it
+// is no information; one service failing while the others answer is still
+// an outage; a configuration with a single target has no guard to ask.
+func TestDefaultGuardWithoutConnectivityMonitors(t *testing.T) {
+	tcp := func(name, addr string) config.MonitorSpec {
+		return config.MonitorSpec{Name: name, Interval: 40 * time.Millisecond, Timeout: 30 * time.Millisecond, FailuresBeforeDown: 1, TCP: &config.TCPProbe{Address: addr}}
+	}
+	httpm := func(name, addr string) config.MonitorSpec {
+		return config.MonitorSpec{Name: name, Interval: 40 * time.Millisecond, Timeout: 30 * time.Millisecond, FailuresBeforeDown: 1, HTTP: &config.HTTPProbe{URL: "http://" + addr + "/"}}
+	}
+	mk := func(specs ...config.MonitorSpec) *config.Config {
+		cfg := &config.Config{Monitors: specs}
+		for _, s := range specs {
+			cfg.Components = append(cfg.Components, config.ComponentSpec{Name: "C-" + s.Name, Monitors: []string{s.Name}})
+		}
+		return validated(t, cfg)
+	}
+	states := func(updates []ComponentUpdate) map[string]ComponentState {
+		out := map[string]ComponentState{}
+		for _, u := range updates {
+			out[u.Component.Name] = u.To
+		}
+		return out
+	}
+
+	t.Run("everything unreachable is no information", func(t *testing.T) {
+		cfg := mk(tcp("a", testkit.ClosedAddr(t)), tcp("b", testkit.ClosedAddr(t)), httpm("c", testkit.ClosedAddr(t)))
+		if updates := runFor(t, cfg, 500*time.Millisecond); len(updates) != 0 {
+			t.Errorf("with every monitor failing at once, components changed: %v", states(updates))
+		}
+	})
+	t.Run("one service down is an outage", func(t *testing.T) {
+		web := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		t.Cleanup(web.Close)
+		cfg := mk(tcp("a", testkit.ClosedAddr(t)), tcp("b", testkit.Listener(t)), httpm("c", web.Listener.Addr().String()))
+		got := states(runFor(t, cfg, 500*time.Millisecond))
+		want := map[string]ComponentState{"C-a": ComponentMajorOutage, "C-b": ComponentOperational, "C-c": ComponentOperational}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("states %v, want %v", got, want)
+		}
+	})
+	t.Run("two monitors of one target have no guard", func(t *testing.T) {
+		addr := testkit.ClosedAddr(t)
+		cfg := mk(tcp("a", addr), tcp("b", addr))
+		got := states(runFor(t, cfg, 400*time.Millisecond))
+		if got["C-a"] != ComponentMajorOutage || got["C-b"] != ComponentMajorOutage {
+			t.Errorf("states %v, want both down: a single target cannot tell the network from the service", got)
+		}
+	})
+}
+
+func TestDefaultGuardSample(t *testing.T) {
+	var specs []config.MonitorSpec
+	entries := map[string]*monitorEntry{}
+	add := func(spec config.MonitorSpec, kind string) {
+		spec.Kind = kind
+		specs = append(specs, spec)
+		entries[spec.Name] = &monitorEntry{spec: spec}
+	}
+	for i := range 12 {
+		add(config.MonitorSpec{Name: fmt.Sprintf("h%d", i), HTTP: &config.HTTPProbe{URL: fmt.Sprintf("https://host%d.example.org/x", i%10)}}, "http")
+	}
+	add(config.MonitorSpec{Name: "dns", DNS: &config.DNSProbe{Server: "9.9.9.9:53"}}, "dns")
+	add(config.MonitorSpec{Name: "ns", CloudNS: &config.CloudNSProbe{CheckID: 1}}, "cloudns")
+	g := newGuard(&config.Config{Monitors: specs}, entries, time.Now)
+	var names []string
+	for _, m := range g.members {
+		names = append(names, m.name)
+	}
+	// One of each kind first (cloudns excepted), then distinct hosts.
+	if want := "[h0 dns h1 h2 h3 h4 h5 h6]"; fmt.Sprint(names) != want {
+		t.Errorf("sample %v, want %s", names, want)
+	}
+	if g.guards(entries["ns"].spec) || !g.guards(entries["h11"].spec) {
+		t.Error("cloudns monitors must not be guarded, every other monitor must")
+	}
+}
