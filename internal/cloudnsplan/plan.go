@@ -307,17 +307,24 @@ func sameValue(typ, a, b string) bool {
 // masker decides how notification values are shown. Values read from
 // environment variables are secrets of the CI job: wherever they appear,
 // even in a notification to remove, the variable's name is shown instead.
-// Webhook URLs lose their user info and query, where tokens live.
+// Webhook URLs lose their user info and query, where tokens live. A webhook
+// that the file does not spell out (one set by hand in the panel, about to
+// be removed) shows only its scheme and host: services such as Slack and
+// Discord put the token in the path, and the plan is a CI job's public log.
 type masker struct {
-	env map[string]string // value → variable name
+	env     map[string]string // value → variable name
+	literal map[string]bool   // values written in the file itself
 }
 
 func newMasker(f *checksfile.File) *masker {
-	m := &masker{env: map[string]string{}}
+	m := &masker{env: map[string]string{}, literal: map[string]bool{}}
 	for _, e := range f.Entries {
 		for _, n := range e.Notifications {
-			if n.EnvVar != "" && n.Value != "" {
-				m.env[strings.ToLower(n.Value)] = n.EnvVar
+			switch {
+			case n.EnvVar != "" && n.Value != "":
+				m.env[strings.ToLower(strings.TrimSpace(n.Value))] = n.EnvVar
+			case n.EnvVar == "":
+				m.literal[strings.TrimSpace(n.Value)] = true
 			}
 		}
 	}
@@ -336,13 +343,18 @@ func (m *masker) shown(typ, v string) string {
 		return "$" + name
 	}
 	if strings.HasPrefix(typ, "webhook") {
-		if u, err := url.Parse(v); err == nil && u.Host != "" {
-			if u.RawQuery != "" {
-				u.RawQuery = "REDACTED"
-			}
-			return u.Redacted()
+		u, err := url.Parse(strings.TrimSpace(v))
+		if err != nil || u.Host == "" {
+			return "<webhook>"
 		}
-		return "<webhook>"
+		if !m.literal[strings.TrimSpace(v)] {
+			return u.Scheme + "://" + u.Host + "/…"
+		}
+		u.User = nil
+		if u.RawQuery != "" {
+			u.RawQuery = "REDACTED"
+		}
+		return u.String()
 	}
 	return v
 }

@@ -1,0 +1,59 @@
+package cloudnsplan_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/statussync/statussync/cloudns/cloudnstest"
+	"github.com/statussync/statussync/internal/cloudnsplan"
+)
+
+// TestWebhookTokensStayOutOfThePlan: a webhook set by hand in the panel,
+// which the file does not name, is about to be removed; its URL carries the
+// token in the path (as Slack's and Discord's do) and the plan is a CI job's
+// public log, so only scheme and host are shown. A webhook the file spells
+// out is shown without its user info and query.
+func TestWebhookTokensStayOutOfThePlan(t *testing.T) {
+	t.Parallel()
+	const (
+		handSet = "https://hooks.slack.com/services/T0ABC/B0DEF/s3cr3tSlackT0ken"
+		literal = "https://alice:hookpw@hooks.example.org/cloudns/down?token=qs-secret"
+	)
+	k := newKit(t)
+	f := loadFile(t, []byte("- {name: a, check_type: 18, ip: a.example.org, host: a.example.org, port: 443, notifications: {type: webhook-down, value: \""+literal+"\"}}\n"))
+	id := k.srv.AddCheck(cloudnstest.Check{Name: "a", Type: 18, IP: "a.example.org", Host: "a.example.org", Port: 443,
+		Region: "nam", Period: 300, StatusChangeChecks: 2})
+	k.srv.AddNotification(id, "webhook-down", handSet)
+	p := k.plan(t, f, false)
+	text := render(t, p)
+	var js strings.Builder
+	if err := p.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	r, err := cloudnsplan.Apply(context.Background(), k.client, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report strings.Builder
+	_ = r.WriteText(&report)
+	for what, out := range map[string]string{"plan": text, "json plan": js.String(), "report": report.String()} {
+		for _, secret := range []string{"s3cr3tSlackT0ken", "T0ABC", "alice", "hookpw", "qs-secret"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s shows %q:\n%s", what, secret, out)
+			}
+		}
+	}
+	for _, want := range []string{
+		"notification + webhook-down https://hooks.example.org/cloudns/down?REDACTED",
+		"notification - webhook-down https://hooks.slack.com/… (id ",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text)
+		}
+	}
+	// What is sent is the real value, not what is shown.
+	if c, _ := k.srv.Check(id); len(c.Notifications) != 1 || c.Notifications[0].Value != literal {
+		t.Errorf("notifications after apply: %+v", c.Notifications)
+	}
+}
