@@ -144,6 +144,11 @@ func Compute(ctx context.Context, api API, f *checksfile.File, opts Options) (*P
 	if err != nil {
 		return nil, fmt.Errorf("read the account's checks: %w", err)
 	}
+	if opts.Prune && len(f.Entries) == 0 && len(checks) > 0 {
+		// An empty or truncated file (a bad merge, a template that
+		// rendered nothing) would otherwise wipe the account.
+		return nil, fmt.Errorf("the checks file %s declares no checks: with prune, apply would delete all %d checks of the account; refusing (delete them in the ClouDNS panel if that is really meant)", f.Source, len(checks))
+	}
 	p := &Plan{Source: f.Source, FileChecks: len(f.Entries), AccountChecks: len(checks), Prune: opts.Prune, ReadCalls: 1}
 	byName := map[string][]cloudns.Check{}
 	for _, c := range checks {

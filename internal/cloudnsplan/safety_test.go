@@ -57,3 +57,23 @@ func TestWebhookTokensStayOutOfThePlan(t *testing.T) {
 		t.Errorf("notifications after apply: %+v", c.Notifications)
 	}
 }
+
+// TestPruneRefusesAnEmptyFile: an empty checks file with prune would delete
+// every check of the account; it is refused without a write. Without prune
+// the same file is a plan that keeps everything.
+func TestPruneRefusesAnEmptyFile(t *testing.T) {
+	t.Parallel()
+	k := newKit(t)
+	k.srv.Seed(3)
+	f := loadFile(t, []byte("[]\n"))
+	_, err := cloudnsplan.Compute(context.Background(), k.client, f, cloudnsplan.Options{Prune: true})
+	if err == nil || !strings.Contains(err.Error(), "declares no checks: with prune, apply would delete all 3 checks") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(k.writes()) != 0 || len(k.srv.Checks()) != 3 {
+		t.Fatalf("writes %+v", k.writes())
+	}
+	if p := k.plan(t, f, false); p.HasChanges() || p.Kept() != 3 {
+		t.Errorf("plan without prune: %+v", p.Changes)
+	}
+}
