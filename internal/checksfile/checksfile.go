@@ -639,26 +639,27 @@ func (f *File) Resolve(environ []string, def *Notification) error {
 		}
 	}
 	var errs []error
-	lookup := func(n *Notification, where, key string, line int) {
+	lookup := func(n *Notification, source, where, key string, line int) {
 		if n.EnvVar == "" {
 			return
 		}
 		v, ok := env[n.EnvVar]
 		if !ok || strings.TrimSpace(v) == "" {
-			errs = append(errs, &Problem{Source: f.Source, Line: line, Where: where, Key: key,
+			errs = append(errs, &Problem{Source: source, Line: line, Where: where, Key: key,
 				Msg: fmt.Sprintf("environment variable %s is not set", n.EnvVar)})
 			return
 		}
 		n.Value = strings.TrimSpace(v)
 		if msg := checkNotificationValue(*n); msg != "" {
-			errs = append(errs, &Problem{Source: f.Source, Line: line, Where: where, Key: key,
+			errs = append(errs, &Problem{Source: source, Line: line, Where: where, Key: key,
 				Msg: fmt.Sprintf("environment variable %s %s", n.EnvVar, msg)})
 		}
 	}
 	var defN *Notification
 	if def != nil {
 		d := *def
-		lookup(&d, "default notification", "value", 0)
+		// The default is not in the file: name the setting it comes from.
+		lookup(&d, "", DefaultNotificationKey+" (for entries without notifications)", "", 0)
 		defN = &d
 	}
 	for i := range f.Entries {
@@ -675,11 +676,15 @@ func (f *File) Resolve(environ []string, def *Notification) error {
 			if len(e.Notifications) > 1 {
 				key = fmt.Sprintf("notifications[%d]", j)
 			}
-			lookup(&e.Notifications[j], e.Where(), key+".value", e.Line)
+			lookup(&e.Notifications[j], f.Source, e.Where(), key+".value", e.Line)
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// DefaultNotificationKey is the statussync setting that holds the default
+// notification; problems with the default name it.
+const DefaultNotificationKey = "cloudns.checks_default_notification"
 
 // ParseDefaultNotification reads a default notification given as
 // "TYPE:VALUE" or "TYPE:$ENVVAR".

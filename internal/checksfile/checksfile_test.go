@@ -119,3 +119,22 @@ func TestEmptyFileHasNoEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultNotificationProblemsNameTheSetting: the default notification
+// comes from the statussync configuration, not the file, so its problems
+// name that setting rather than a place in the file.
+func TestDefaultNotificationProblemsNameTheSetting(t *testing.T) {
+	f, err := Parse([]byte("- {name: a, check_type: 17, ip: a.example.org}\n"), "checks.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := ParseDefaultNotification("mail:$PAGERDUTY_EMAIL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.Resolve(nil, def)
+	want := "cloudns.checks_default_notification (for entries without notifications): environment variable PAGERDUTY_EMAIL is not set"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+}
