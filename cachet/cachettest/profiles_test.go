@@ -164,3 +164,14 @@ func TestMetaFilterValueWithCommaIsIgnored(t *testing.T) {
 		t.Errorf("filter[meta][k]=z listed %d, want 1", n)
 	}
 }
+
+func TestMetaFilterMatchesStringAndTypedForms(t *testing.T) {
+	s := New(t, WithToken(adminToken, "*"))
+	s.AddIncident(Incident{Name: "string", Message: "m", Visible: VisibleGuest, Meta: map[string]any{"k": "3"}})
+	s.AddIncident(Incident{Name: "number", Message: "m", Visible: VisibleGuest, Meta: map[string]any{"k": int64(3)}})
+	s.AddIncident(Incident{Name: "other", Message: "m", Visible: VisibleGuest, Meta: map[string]any{"k": "4"}})
+	r := send(t, "GET", s.URL()+"/incidents?filter[meta][k]=3", adminToken, nil).expect(t, http.StatusOK)
+	if n := len(r.get(t, "data").([]any)); n != 2 {
+		t.Errorf("filter[meta][k]=3 listed %d, want the string and the number (2)", n)
+	}
+}

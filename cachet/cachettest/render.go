@@ -380,15 +380,18 @@ func partial(haystack, needle string) bool {
 	return false
 }
 
-// metaMatches implements Cachet's MetaFilter: every pair must match; a
-// filter value that looks like a number or a boolean matches the stored
-// JSON number or boolean, anything else the stored string [INF: reference
-// §5 says numbers and booleans match their JSON-typed values].
+// metaMatches implements Cachet's MetaFilter: every pair must match, and a
+// value matches both its string and its typed form: filter[meta][k]=3
+// matches a stored "3" and a stored 3, "true" matches "true" and true
+// (reference §9.1).
 func metaMatches(stored map[string]any, want map[string]string) bool {
 	for k, v := range want {
 		got, ok := stored[k]
 		if !ok {
 			return false
+		}
+		if str, ok := got.(string); ok && str == v {
+			continue
 		}
 		switch {
 		case v == "true" || v == "false":
@@ -401,9 +404,7 @@ func metaMatches(stored map[string]any, want map[string]string) bool {
 				return false
 			}
 		default:
-			if str, ok := got.(string); !ok || str != v {
-				return false
-			}
+			return false
 		}
 	}
 	return true
