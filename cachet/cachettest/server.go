@@ -52,6 +52,12 @@
 //     {"message":"Too Many Attempts."} with Retry-After and X-RateLimit-*
 //     headers; writes are counted per token, reads per client IP (§1.6).
 //
+//   - WithProfile makes it behave like an older core instead (Profile:
+//     the 2024-10 core the app shell pins, 2024-11 to 2025-02, before
+//     2026-07-13), with the 400/500/302 answers real builds gave; meta
+//     filter values with a comma are ignored on every profile, as spatie
+//     splits them (reference §9.1, docs/cachet-compatibility.md).
+//
 // Tests drive faults with FailNext, DropNext and SetLatency, read the state
 // with Components, Incidents and friends, and assert on traffic with
 // Requests and Writes. All methods are safe for concurrent use.
