@@ -77,3 +77,20 @@ func TestPruneRefusesAnEmptyFile(t *testing.T) {
 		t.Errorf("plan without prune: %+v", p.Changes)
 	}
 }
+
+// TestAccountSideFormsAreNotDifferences: values the account reports in
+// another form than the file writes them (a path with its leading slash,
+// words in upper case, a host name with the root dot) are the same value;
+// a plan that called them changes would update on every run.
+func TestAccountSideFormsAreNotDifferences(t *testing.T) {
+	t.Parallel()
+	k := newKit(t, cloudnstest.WithExtraFields())
+	f := loadFile(t, []byte("- {name: a, check_type: 18, ip: a.example.org, host: a.example.org, port: 443, path: \"/admin?x=1\", http_status_code: 200, notifications: []}\n"))
+	k.srv.AddCheck(cloudnstest.Check{Name: "a", Type: 18, IP: "A.example.org.", Host: "a.example.org", Port: 443,
+		Path: "/admin?x=1", Region: "NAM", Period: 300, StatusChangeChecks: 2, HTTPStatusCode: "200", Timeout: "5",
+		HTTPRequestType: "get", ContentMatch: "EXACT", IPType: "2"})
+	p := k.plan(t, f, false)
+	if text := render(t, p); p.HasChanges() || len(p.Unreported) != 0 {
+		t.Fatalf("plan (unreported %v):\n%s", p.Unreported, text)
+	}
+}
