@@ -10,63 +10,53 @@
 //
 //   - Routes live under a configurable prefix (default "/api"; Cachet's
 //     test suite uses "/status/api") with no version segment (§1.1).
-//
 //   - Writes need "Authorization: Bearer <token>": no or an unknown token
 //     gets 401 {"message":"Unauthenticated."}; a token without the
 //     resource's "<resource>.manage" or ".delete" ability (or "*") gets 403
 //     {"message":"Invalid ability provided."}. Reads are public unless the
 //     API is protected; a valid token on a read widens visibility (§1.3-1.5).
-//
 //   - The order of checks is Cachet's: 401, then 429, then 404 for unknown
 //     ids (route-model binding), then 400 for disallowed query parameters,
 //     then 422 for the body, and only then 403 for the ability (§1.5).
-//
 //   - Creates answer 201 (metric points always 201, also when they only
 //     bumped a counter), updates 200, deletes 204 (§2.2).
-//
 //   - Bodies are JSON:API documents, application/vnd.api+json: data.id is
 //     a string, attributes.id an integer, enums {"human","value"},
 //     timestamps {"human","string"} in the app time zone without offset
 //     (§2.1). WithLegacyShapes serves the older flat shapes instead (§9).
-//
 //   - 422 bodies are {"message","errors"} with Laravel's wording (§2.3).
 //     Input first goes through Laravel's TrimStrings and
 //     ConvertEmptyStringsToNull, so "" is null [INF: Laravel's default
 //     global middleware]; null for a field that is not nullable fails
 //     (§2.4). The rules of §3.2-3.7 are implemented for components, groups,
 //     incidents, incident updates, metrics and metric points.
-//
 //   - Lists paginate with per_page (default 15, clamped to 1-100) and page;
 //     links.next is absent on the last page and, as with Laravel's default
 //     paginator, carries only "page" (§5). Unknown filter, sort and include
 //     names get 400 with spatie/laravel-query-builder's message (§5).
-//
 //   - Incidents: creating one never changes a component's baseline status;
 //     impacts of unresolved, guest-visible, published incidents raise the
 //     component's latest_status; occurred_at stays null when omitted; an
 //     omitted visible is 0; the status follows the newest update (§3.4,
 //     §3.5). Groups default to visible 0 when omitted (§3.3).
-//
 //   - Metric points: a point within the metric's threshold minutes of the
 //     newest point only increments that point's counter (the posted value
 //     is ignored); created_at is rounded to 30 seconds (§3.7). The metric
 //     create response is the unrefreshed model, so database defaults are
 //     null there (§3.6).
-//
 //   - Maintenance windows make their components "under maintenance" (or
 //     the window's per-component status) in latest_status while in
 //     progress (§3.2, §3.8). Schedules are seeded with AddSchedule; their
 //     write routes answer 501.
-//
 //   - With a rate limit set, requests past it within a minute get 429
 //     {"message":"Too Many Attempts."} with Retry-After and X-RateLimit-*
 //     headers; writes are counted per token, reads per client IP (§1.6).
 //
-//   - WithProfile makes it behave like an older core instead (Profile:
-//     the 2024-10 core the app shell pins, 2024-11 to 2025-02, before
-//     2026-07-13), with the 400/500/302 answers real builds gave; meta
-//     filter values with a comma are ignored on every profile, as spatie
-//     splits them (reference §9.1, docs/cachet-compatibility.md).
+// WithProfile makes it behave like an older core instead (Profile: the
+// 2024-10 core the app shell pins, 2024-11 to 2025-02, before 2026-07-13),
+// with the 400/500/302 answers real builds gave; meta filter values with a
+// comma are ignored on every profile, as spatie splits them (reference
+// §9.1, docs/cachet-compatibility.md).
 //
 // Tests drive faults with FailNext, DropNext and SetLatency, read the state
 // with Components, Incidents and friends, and assert on traffic with
