@@ -215,6 +215,10 @@ func runScale(ctx context.Context, e *env) ([]row, []string, error) {
 			otherKinds = append(otherKinds, w.Method+" "+w.Path)
 		}
 	}
+	logf("scale: go heap in use %.0f MiB, heap sys %.0f MiB, released %.0f MiB, next GC %.0f MiB, stacks %.0f MiB",
+		value(m1, "go_memstats_heap_inuse_bytes")/(1<<20), value(m1, "go_memstats_heap_sys_bytes")/(1<<20),
+		value(m1, "go_memstats_heap_released_bytes")/(1<<20), value(m1, "go_memstats_next_gc_bytes")/(1<<20),
+		value(m1, "go_memstats_stack_sys_bytes")/(1<<20))
 	perHour := func(k int) float64 { return float64(k) * float64(time.Hour) / float64(wall) }
 	logf("scale: rss max %d MiB, cpu %.3f cores, goroutines max %.0f, lateness p50 %.4fs p99 %.4fs over %.0f runs, %d/%d monitors up",
 		maxRSS>>20, cores, maxG, p50, p99, checks, int(up), n)

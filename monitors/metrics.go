@@ -325,6 +325,7 @@ func (m *Metrics) observe(spec config.MonitorSpec, r Result, took time.Duration)
 	if rec == nil {
 		return
 	}
+	r.sample.compact()
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	rec.last.set(r, took)
@@ -350,6 +351,15 @@ func (l *lastResult) set(r Result, took time.Duration) {
 	l.sample = r.sample
 }
 
+// compact trims a finished check's sample to its length: the last one of
+// every monitor stays in memory, and append's spare capacity was a third
+// of it.
+func (s *sample) compact() {
+	if s != nil && cap(s.points) > len(s.points) {
+		s.points = slices.Clone(s.points)
+	}
+}
+
 var monitorLabel = "monitor"
 
 // labelPairs returns a record's label pairs (monitor and the static labels)
@@ -369,10 +379,10 @@ func (m *Metrics) labelPairs(values []string) []*dto.LabelPair {
 	return pairs
 }
 
-// withPair returns base (sorted by name) with extra added in its place; a
-// pair of the same name in base is replaced, as familyLabels does.
-func withPair(base []*dto.LabelPair, extra *dto.LabelPair) []*dto.LabelPair {
-	out := make([]*dto.LabelPair, 0, len(base)+1)
+// appendWithPair appends base (sorted by name) with extra added in its
+// place to out; a pair of the same name in base is replaced, as
+// familyLabels does.
+func appendWithPair(out, base []*dto.LabelPair, extra *dto.LabelPair) []*dto.LabelPair {
 	added := false
 	for _, p := range base {
 		switch c := strings.Compare(p.GetName(), extra.GetName()); {
@@ -557,21 +567,36 @@ func (m *Metrics) family(k int, snaps []recSnap) *dto.MetricFamily {
 	if f.gauge >= 0 {
 		gf = &probeFamilies[f.gauge]
 	}
-	// Slabs: a few allocations per family rather than three per series.
+	// Slabs: a few allocations per family rather than several per series.
 	n := len(snaps)
 	if f.counter {
 		n *= len(statusNames)
 	}
 	ms := make([]dto.Metric, 0, n)
 	vs := make([]float64, 0, n)
+	gs := make([]dto.Gauge, 0, n)
+	cs := make([]dto.Counter, 0, n)
+	var pbuf []*dto.LabelPair // label slices with an added pair
+	var extras []dto.LabelPair
+	var extraValues []string
 	put := func(pairs []*dto.LabelPair, v float64) {
 		vs = append(vs, v)
 		ms = append(ms, dto.Metric{Label: pairs})
 		if f.counter {
-			ms[len(ms)-1].Counter = &dto.Counter{Value: &vs[len(vs)-1]}
+			cs = append(cs, dto.Counter{Value: &vs[len(vs)-1]})
+			ms[len(ms)-1].Counter = &cs[len(cs)-1]
 		} else {
-			ms[len(ms)-1].Gauge = &dto.Gauge{Value: &vs[len(vs)-1]}
+			gs = append(gs, dto.Gauge{Value: &vs[len(vs)-1]})
+			ms[len(ms)-1].Gauge = &gs[len(gs)-1]
 		}
+	}
+	with := func(base []*dto.LabelPair, extra *dto.LabelPair) []*dto.LabelPair {
+		if pbuf == nil {
+			pbuf = make([]*dto.LabelPair, 0, n*(len(base)+1))
+		}
+		start := len(pbuf)
+		pbuf = appendWithPair(pbuf, base, extra)
+		return pbuf[start:len(pbuf):len(pbuf)]
 	}
 	for i := range snaps {
 		s := &snaps[i]
@@ -586,7 +611,7 @@ func (m *Metrics) family(k int, snaps []recSnap) *dto.MetricFamily {
 			}
 		case f.counter:
 			for j, c := range s.last.checks {
-				put(withPair(s.pairs, resultPairs[j]), float64(c))
+				put(with(s.pairs, resultPairs[j]), float64(c))
 			}
 		default:
 			for _, p := range s.last.points() {
@@ -595,7 +620,13 @@ func (m *Metrics) family(k int, snaps []recSnap) *dto.MetricFamily {
 				}
 				pairs := s.pairs
 				if gf.extra != "" {
-					pairs = withPair(pairs, &dto.LabelPair{Name: &gf.extra, Value: proto.String(p.extra)})
+					if extras == nil {
+						extras = make([]dto.LabelPair, 0, n)
+						extraValues = make([]string, 0, n)
+					}
+					extraValues = append(extraValues, p.extra)
+					extras = append(extras, dto.LabelPair{Name: &gf.extra, Value: &extraValues[len(extraValues)-1]})
+					pairs = with(pairs, &extras[len(extras)-1])
 				}
 				put(pairs, p.value)
 			}
@@ -685,14 +716,6 @@ var familyIndex = func() map[string]uint8 {
 	out := make(map[string]uint8, len(probeFamilies))
 	for i, f := range probeFamilies {
 		out[f.name] = uint8(i)
-	}
-	return out
-}()
-
-var familyByName = func() map[string]family {
-	out := make(map[string]family, len(probeFamilies))
-	for _, f := range probeFamilies {
-		out[f.name] = f
 	}
 	return out
 }()
