@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -52,7 +53,8 @@ func profileScale(args []string) error {
 	if err := os.WriteFile(cfg, []byte(b.String()), 0o600); err != nil {
 		return err
 	}
-	a, err := app.New(app.Options{ConfigFile: cfg, ListenAddress: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	logs := &lockedBuffer{}
+	a, err := app.New(app.Options{ConfigFile: cfg, ListenAddress: "127.0.0.1:0", Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		return err
 	}
@@ -60,8 +62,25 @@ func profileScale(args []string) error {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	logf("profile-scale: %d monitors, warming up %v", *n, *warmup)
-	time.Sleep(*warmup)
+	logf("profile-scale: %d monitors, warming up %v (scraping /metrics every 20s)", *n, *warmup)
+	// Scrape as Prometheus would, so that the profiles include it.
+	d := &daemon{logs: logs}
+	for end := time.Now().Add(*warmup); time.Now().Before(end); {
+		time.Sleep(min(20*time.Second, time.Until(end)))
+		if d.addr == "" {
+			for _, line := range strings.Split(logs.String(), "\n") {
+				var rec struct{ Msg, Address string }
+				if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
+					d.addr = rec.Address
+				}
+			}
+		}
+		if d.addr != "" {
+			if took, size, err := d.timedScrape(); err == nil {
+				logf("profile-scale: /metrics %d bytes in %v", size, took)
+			}
+		}
+	}
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

@@ -30,6 +30,13 @@ type family struct {
 	extra string
 }
 
+// The help texts of the series every monitor has (blackbox's for probe_*).
+const (
+	successHelp  = "Displays whether or not the probe was a success"
+	durationHelp = "Returns how long the probe took to complete in seconds"
+	checksHelp   = "Checks run, by monitor and result (up, degraded, down, unknown)."
+)
+
 // probeFamilies are the per-check gauges, named and meant as blackbox's.
 // Blackbox builds a fresh registry per probe, so a metric a probe did not
 // set is absent; observe mirrors that by deleting the series a monitor's
@@ -162,9 +169,9 @@ func newMetrics() *Metrics {
 func newDescSet(static []string) descSet {
 	base := append([]string{"monitor"}, static...)
 	d := descSet{
-		success:  prometheus.NewDesc("probe_success", "Displays whether or not the probe was a success", base, nil),
-		duration: prometheus.NewDesc("probe_duration_seconds", "Returns how long the probe took to complete in seconds", base, nil),
-		checks: prometheus.NewDesc("statussync_monitor_checks_total", "Checks run, by monitor and result (up, degraded, down, unknown).",
+		success:  prometheus.NewDesc("probe_success", successHelp, base, nil),
+		duration: prometheus.NewDesc("probe_duration_seconds", durationHelp, base, nil),
+		checks: prometheus.NewDesc("statussync_monitor_checks_total", checksHelp,
 			append(slices.Clone(base), "result"), nil),
 	}
 	for _, f := range probeFamilies {
@@ -521,9 +528,9 @@ type ownFamily struct {
 // ownFamilies are the families the records render, sorted by name.
 var ownFamilies = func() []ownFamily {
 	out := []ownFamily{
-		{name: "probe_success", help: "Displays whether or not the probe was a success", gauge: -1},
-		{name: "probe_duration_seconds", help: "Returns how long the probe took to complete in seconds", gauge: -1},
-		{name: "statussync_monitor_checks_total", help: "Checks run, by monitor and result (up, degraded, down, unknown).", counter: true, gauge: -1},
+		{name: "probe_success", help: successHelp, gauge: -1},
+		{name: "probe_duration_seconds", help: durationHelp, gauge: -1},
+		{name: "statussync_monitor_checks_total", help: checksHelp, counter: true, gauge: -1},
 	}
 	for i, f := range probeFamilies {
 		out = append(out, ownFamily{name: f.name, help: f.help, gauge: i})
@@ -699,8 +706,8 @@ func (p probeCollector) Collect(ch chan<- prometheus.Metric) {
 // blackboxDescs are the descriptors of a single probe: no monitor label.
 var blackboxDescs = func() descSet {
 	d := descSet{
-		success:  prometheus.NewDesc("probe_success", "Displays whether or not the probe was a success", nil, nil),
-		duration: prometheus.NewDesc("probe_duration_seconds", "Returns how long the probe took to complete in seconds", nil, nil),
+		success:  prometheus.NewDesc("probe_success", successHelp, nil, nil),
+		duration: prometheus.NewDesc("probe_duration_seconds", durationHelp, nil, nil),
 	}
 	for _, f := range probeFamilies {
 		var labels []string
