@@ -574,15 +574,42 @@ func (m *Metrics) family(k int, snaps []recSnap) *dto.MetricFamily {
 	if f.gauge >= 0 {
 		gf = &probeFamilies[f.gauge]
 	}
-	// Slabs: a few allocations per family rather than several per series.
-	n := len(snaps)
-	if f.counter {
-		n *= len(statusNames)
+	// Slabs: a few allocations per family rather than several per series,
+	// sized by a first pass (most probe families are empty for most kinds).
+	n := 0
+	for i := range snaps {
+		l := &snaps[i].last
+		switch {
+		case f.name == "probe_success":
+			if l.hasSuccess {
+				n++
+			}
+		case f.name == "probe_duration_seconds":
+			if l.hasResult {
+				n++
+			}
+		case f.counter:
+			n += len(statusNames)
+		default:
+			for _, p := range l.points() {
+				if p.family == gf.name {
+					n++
+				}
+			}
+		}
+	}
+	if n == 0 {
+		return nil
 	}
 	ms := make([]dto.Metric, 0, n)
 	vs := make([]float64, 0, n)
-	gs := make([]dto.Gauge, 0, n)
-	cs := make([]dto.Counter, 0, n)
+	var gs []dto.Gauge
+	var cs []dto.Counter
+	if f.counter {
+		cs = make([]dto.Counter, 0, n)
+	} else {
+		gs = make([]dto.Gauge, 0, n)
+	}
 	var pbuf []*dto.LabelPair // label slices with an added pair
 	var extras []dto.LabelPair
 	var extraValues []string
