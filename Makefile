@@ -43,6 +43,7 @@ PROMTOOL = cd deploy && go tool -modfile=tools.mod promtool
 check-rules:
 	$(PROMTOOL) check rules prometheus/statussync.rules.yml
 	$(PROMTOOL) test rules prometheus/statussync.rules.test.yml
+	$(PROMTOOL) test rules prometheus/blackbox-compat.test.yml
 
 # Offline: the secrets are stand-ins, the lease namespace is what the
 # Deployment sets, and ClouDNS is a closed local port, so check's look-up of

@@ -46,6 +46,7 @@ type Latest interface {
 type entry struct {
 	monitor, module, kind string
 	targets               []string // what target may say
+	timeout               float64  // seconds, blackbox's probe_timeout_seconds
 }
 
 // Handler serves /probe. Configure it after every (re)load.
@@ -63,7 +64,7 @@ func New(latest Latest) *Handler { return &Handler{latest: latest} }
 func (h *Handler) Configure(cfg *config.Config) {
 	var entries []entry
 	for _, m := range cfg.Monitors {
-		e := entry{monitor: m.Name, module: m.Labels[ModuleLabel], kind: m.Kind, targets: []string{m.Name}}
+		e := entry{monitor: m.Name, module: m.Labels[ModuleLabel], kind: m.Kind, targets: []string{m.Name}, timeout: m.Timeout.Seconds()}
 		switch {
 		case m.HTTP != nil:
 			e.targets = append(e.targets, m.HTTP.URL)
@@ -112,7 +113,11 @@ func (h *Handler) configuredLocked() string {
 		if e.module == "" {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("  %s %s", e.module, e.targets[len(e.targets)-1]))
+		target := e.targets[0]
+		if len(e.targets) > 1 {
+			target = e.targets[1] // what it probes, as blackbox's target would say
+		}
+		lines = append(lines, fmt.Sprintf("  %s %s", e.module, target))
 	}
 	if len(lines) == 0 {
 		return "  (none: set labels.module on a monitor to serve it here)\n"
@@ -139,15 +144,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	samples, ok := h.latest.Latest(e.monitor)
-	reg := prometheus.NewRegistry()
-	if ok {
-		reg.MustRegister(sampleCollector(samples))
-	} else {
+	if !ok {
 		// Not checked yet: blackbox would have probed; the honest answer
 		// is a failed probe with no details, as blackbox gives when a
 		// probe cannot run.
-		reg.MustRegister(sampleCollector{{Name: "probe_success", Help: "Displays whether or not the probe was a success", Value: 0}})
+		samples = []monitors.LatestSample{{Name: "probe_success", Help: "Displays whether or not the probe was a success", Value: 0}}
 	}
+	samples = append(samples, monitors.LatestSample{Name: "probe_timeout_seconds", Help: "Returns how long the probe timeout is in seconds", Value: e.timeout})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(sampleCollector(samples))
 	if q.Get("debug") == "true" {
 		h.debug(w, e, ok, reg)
 		return
