@@ -382,7 +382,6 @@ func (im *cmImport) monitor(path string, index int, raw any) *cmMonitor {
 		im.c.warn(m.node, path, "has neither component_id nor metric_id (cachet-monitor refused that); imported as a monitor that only exports metrics")
 	}
 	im.additional(o, m)
-	im.inherit(m)
 	im.template(o, m)
 
 	o.restWith(func(k string) string {
@@ -539,23 +538,11 @@ func cmOver(numDown int, threshold float32) bool {
 	return share*100 > threshold
 }
 
-// additional maps the forks' additional_config.
+// additional maps a monitor's additional_config (the forks'), and gives a
+// monitor that does not set incident_creation the top-level one.
 func (im *cmImport) additional(o *object, m *cmMonitor) {
-	ac, ok := o.child("additional_config")
-	if !ok {
-		return
-	}
-	if b, ok := ac.boolean("incident_creation"); ok {
-		m.incidents = &b
-		m.incidentsPath = ac.keyPath("incident_creation")
-	}
-	ac.rest("")
-}
-
-// inherit gives a monitor that does not set incident_creation the
-// top-level one.
-func (im *cmImport) inherit(m *cmMonitor) {
-	if m.incidents == nil && im.topIncidents != nil {
+	m.incidents, m.incidentsPath = additionalConfig(o)
+	if m.incidents == nil {
 		m.incidents, m.incidentsPath = im.topIncidents, im.topIncidentsPath
 	}
 }
@@ -564,15 +551,21 @@ func (im *cmImport) inherit(m *cmMonitor) {
 // fork: its incident_creation is every monitor's unless a monitor sets its
 // own.
 func (im *cmImport) topAdditional(root *object) {
-	ac, ok := root.child("additional_config")
+	im.topIncidents, im.topIncidentsPath = additionalConfig(root)
+}
+
+// additionalConfig reads additional_config.incident_creation under o, and
+// reports the block's other keys.
+func additionalConfig(o *object) (*bool, string) {
+	ac, ok := o.child("additional_config")
 	if !ok {
-		return
+		return nil, ""
 	}
+	defer ac.rest("")
 	if b, ok := ac.boolean("incident_creation"); ok {
-		im.topIncidents = &b
-		im.topIncidentsPath = ac.keyPath("incident_creation")
+		return &b, ac.keyPath("incident_creation")
 	}
-	ac.rest("")
+	return nil, ""
 }
 
 // template reads the incident templates; they are translated per component.

@@ -56,11 +56,7 @@ func New(reg prometheus.Registerer, logger *slog.Logger) *Checker {
 		}),
 		kick: make(chan struct{}, 1),
 	}
-	for _, s := range cachet.TokenStates {
-		if s != cachet.TokenUnknown {
-			c.state.WithLabelValues(string(s))
-		}
-	}
+	c.setState("")
 	if reg != nil {
 		reg.MustRegister(c.state, c.when)
 	}
@@ -76,13 +72,8 @@ func (c *Checker) SetClient(client Client, interval time.Duration) {
 	c.client, c.interval = client, interval
 	if changed {
 		c.verdict, c.at, c.lastErr = "", time.Time{}, nil
-		c.state.Reset()
+		c.setState("")
 		c.when.Set(0)
-		for _, s := range cachet.TokenStates {
-			if s != cachet.TokenUnknown {
-				c.state.WithLabelValues(string(s))
-			}
-		}
 	}
 	c.mu.Unlock()
 	if changed {
@@ -152,18 +143,24 @@ func (c *Checker) Check(ctx context.Context) cachet.TokenState {
 		}
 	}
 	c.verdict, c.at, c.lastErr = state, time.Now(), nil
+	c.setState(state)
+	c.when.Set(float64(c.at.UnixNano()) / 1e9)
+	return state
+}
+
+// setState sets the state gauge: 1 for current, 0 for every other state
+// (all 0 for ""). Unknown is not a state of the gauge.
+func (c *Checker) setState(current cachet.TokenState) {
 	for _, s := range cachet.TokenStates {
 		if s == cachet.TokenUnknown {
 			continue
 		}
 		v := 0.0
-		if s == state {
+		if s == current {
 			v = 1
 		}
 		c.state.WithLabelValues(string(s)).Set(v)
 	}
-	c.when.Set(float64(c.at.UnixNano()) / 1e9)
-	return state
 }
 
 // State returns the last answer Cachet gave (unknown when none yet).
