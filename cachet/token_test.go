@@ -1,10 +1,13 @@
 package cachet
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/statussync/statussync/cachet/cachettest"
 )
 
 // TestCheckTokenAgainstFake: a good token, a wrong one, a revoked one and
@@ -100,5 +103,29 @@ func TestCheckTokenUnknown(t *testing.T) {
 	srv.Close()
 	if got, err := c.CheckToken(ctxT(t)); got != TokenUnknown || err == nil {
 		t.Fatalf("CheckToken with Cachet down = %s, %v; want unknown", got, err)
+	}
+}
+
+// TestCheckTokenEveryEra: the fake's era profiles, pinned to what the real
+// cores answered, give the verdict each core would: the 2024-10 core has no
+// API auth (not a failure), every later one authenticates.
+func TestCheckTokenEveryEra(t *testing.T) {
+	for _, p := range cachettest.Profiles() {
+		t.Run(fmt.Sprint(p), func(t *testing.T) {
+			srv := newFake(t, cachettest.WithProfile(p))
+			want := map[string]TokenState{testToken: TokenValid, "1|wrongTokenValue": TokenInvalid}
+			if p == cachettest.ProfileLocked {
+				want = map[string]TokenState{testToken: TokenNotRequired, "1|wrongTokenValue": TokenNotRequired}
+			}
+			for token, w := range want {
+				c := newClient(t, srv.URL(), func(o *Options) { o.Token = token })
+				if got, err := c.CheckToken(ctxT(t)); got != w || err != nil {
+					t.Errorf("token %q: %s, %v; want %s", token, got, err, w)
+				}
+			}
+			if n := len(srv.Writes()); n != 0 {
+				t.Errorf("%d writes", n)
+			}
+		})
 	}
 }
