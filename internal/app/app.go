@@ -516,7 +516,7 @@ func (a *App) handler() http.Handler {
 		_, _ = fmt.Fprintln(w, outcome)
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = fmt.Fprintln(w, "statussync: /metrics /healthz /readyz, POST /-/reload")
+		_, _ = fmt.Fprintln(w, "statussync: /metrics /healthz /readyz /probe, POST /-/reload")
 	})
 	return mux
 }
