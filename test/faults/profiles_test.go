@@ -37,7 +37,10 @@ func runEra(t *testing.T, p cachettest.Profile) {
 	running := cachettest.ScheduleInProgress // the 2024-10 core's column, set by a person
 	srv.AddSchedule(cachettest.Schedule{Name: "Docs migration", ScheduledAt: time.Now().Add(-time.Minute), CompletedAt: &end,
 		Components: []cachettest.Impact{{ComponentID: docs}}, Status: &running})
-	web, broken := newTarget(t), newTarget(t)
+	// Steady monitors besides: when every check fails at once, statussync
+	// blames its own network and decides nothing.
+	web, broken, steady1, steady2 := newTarget(t), newTarget(t), newTarget(t), newTarget(t)
+	wiki := srv.AddComponent("Wiki", cachettest.StatusOperational).ID
 	broken.set(targetDown)
 	cfgPath := filepath.Join(t.TempDir(), "statussync.yml")
 	writeFile(t, cfgPath, fmt.Sprintf(`
@@ -46,10 +49,13 @@ defaults: {interval: 100ms, timeout: 80ms, failures_before_down: 2, successes_be
 monitors:
   - {name: web, http: {url: %q}}
   - {name: broken, http: {url: %q}}
+  - {name: steady1, http: {url: %q}}
+  - {name: steady2, http: {url: %q}}
 components:
   - {name: GitLab, cachet_id: %d, monitors: [web], incidents: {enabled: true}}
   - {name: Docs, cachet_id: %d, monitors: [broken], incidents: {enabled: true}}
-`, srv.URL(), token, web.URL, broken.URL, gitlab, docs))
+  - {name: Wiki, cachet_id: %d, monitors: [steady1, steady2]}
+`, srv.URL(), token, web.URL, broken.URL, steady1.URL, steady2.URL, gitlab, docs, wiki))
 
 	var runs []*child
 	start := func() { runs = append(runs, testkit.StartDaemon(t, []string{"TZ=UTC"}, cfgPath)) }
