@@ -77,6 +77,10 @@ func TestOutageAndBackOnRealCachet(t *testing.T) {
 		_, _ = w.Write([]byte("ok"))
 	}))
 	t.Cleanup(target.Close)
+	// Steady checks besides: when every check fails at once, statussync
+	// blames its own network and decides nothing.
+	steady := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	t.Cleanup(steady.Close)
 
 	cfg := filepath.Join(dir, "statussync.yml")
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, `
@@ -84,9 +88,11 @@ cachet: {url: %q, token_file: %q, timezone: UTC, resync_interval: 30s}
 defaults: {interval: 2s, timeout: 1s, failures_before_down: 2, successes_before_up: 2}
 monitors:
   - {name: web, http: {url: %q}}
+  - {name: steady1, http: {url: %q}}
+  - {name: steady2, http: {url: %q}}
 components:
   - {name: %q, cachet_id: %d, monitors: [web], incidents: {enabled: true}}
-`, base, tokenFile, target.URL, name, comp.ID), 0o600); err != nil {
+`, base, tokenFile, target.URL, steady.URL+"/1", steady.URL+"/2", name, comp.ID), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var runs []*testkit.Process
