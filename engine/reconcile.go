@@ -34,7 +34,9 @@ type ReconcilerConfig struct {
 	// component, metric or page (defaults 1s and 1m).
 	MinBackoff, MaxBackoff time.Duration
 	// MaintenanceMaxAge bounds the age of the maintenance windows a status
-	// or incident write is decided on (default 15s).
+	// or incident write is decided on (default 1s); while something is
+	// held back by a window, the page is looked at again every five times
+	// that, to notice the window's end.
 	MaintenanceMaxAge time.Duration
 }
 
@@ -49,7 +51,7 @@ func (c *ReconcilerConfig) defaults() {
 		c.MaxBackoff = max(time.Minute, c.MinBackoff)
 	}
 	if c.MaintenanceMaxAge <= 0 {
-		c.MaintenanceMaxAge = 15 * time.Second
+		c.MaintenanceMaxAge = time.Second
 	}
 }
 

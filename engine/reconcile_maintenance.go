@@ -16,7 +16,7 @@ type maintenance struct {
 	// known to be under maintenance are written all the same.
 	unknown bool
 	// holding is set by a pass that left something alone for maintenance,
-	// so that the next pass comes when the windows read are too old.
+	// so that the next pass comes soon enough to notice the window's end.
 	holding bool
 	// seenIn is when each component was last seen under maintenance;
 	// seenOut when it was first seen out of it again (or its window's

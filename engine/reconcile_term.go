@@ -143,9 +143,9 @@ func (t *term) pass(ctx context.Context) time.Time {
 		next = earliest(next, b.next)
 	}
 	if t.maint.holding {
-		// Something is held back by maintenance: look again when the
-		// windows read are too old to decide on.
-		next = earliest(next, t.maint.readAt.Add(cfg.MaintenanceMaxAge))
+		// Something is held back by maintenance: look again soon, to
+		// notice the window's end.
+		next = earliest(next, t.maint.readAt.Add(5*cfg.MaintenanceMaxAge))
 	}
 	if f := t.metrics.nextFlush(); !f.IsZero() {
 		next = earliest(next, f.Add(time.Second)) // a second past the window's end, so it is complete
@@ -225,6 +225,14 @@ func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 		t.agreed[id] = agreement{raw: cur.Raw, version: w.version}
 		return nil
 	}
+	hold := func() error {
+		t.maint.holding = true
+		t.logOnce(name, "maintenance", "component under maintenance, leaving it alone", "component", name, "cachet_id", id)
+		return nil
+	}
+	if t.underMaintenance(ctx, id) {
+		return hold()
+	}
 	// Read just before writing: the page may have changed since the last
 	// refresh, by a person or by the page's own recovery.
 	fresh, err := t.page.GetComponent(ctx, id)
@@ -238,10 +246,8 @@ func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 		t.agreed[id] = agreement{raw: fresh.Raw, version: w.version}
 		return nil
 	}
-	if t.underMaintenance(ctx, id) {
-		t.maint.holding = true
-		t.logOnce(name, "maintenance", "component under maintenance, leaving it alone", "component", name, "cachet_id", id)
-		return nil
+	if t.underMaintenance(ctx, id) { // set on the component itself since the last read
+		return hold()
 	}
 	if t.cfg.RespectManualChanges && t.manual(fresh, w) {
 		t.logOnce(name, "manual", "component status changed by hand, respecting it until statussync's own state changes",
