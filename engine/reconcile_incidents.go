@@ -94,6 +94,7 @@ func (t *term) componentIncidents(ctx context.Context, w wantSnap, id int) error
 func (t *term) leftoverIncidents(ctx context.Context, wants []wantSnap) {
 	open, err := t.page.OpenIncidents(ctx, 0)
 	if err != nil {
+		t.r.metrics.reconcileErrors.Inc() // visible, though it blocks nothing
 		t.logOnce("", "listing", "cannot list open incidents of every component, looking per component instead", "err", err)
 		return
 	}
@@ -163,13 +164,13 @@ func (t *term) openEpisode(ctx context.Context, w wantSnap, key IncidentKey, ep 
 		wctx, cancel := t.r.watch(ctx, name, w.version)
 		defer cancel()
 		if wctx.Err() != nil {
-			return nil // the outage changed while we looked: the next pass looks again
+			return errPassed // the outage changed while we looked: the next pass looks again
 		}
 		start := t.maint.outageStart(key.ComponentID, ep)
 		id, err := t.createIncident(wctx, w, key, ep, start, false)
 		if err != nil {
 			if wctx.Err() != nil && ctx.Err() == nil {
-				return nil // the outage changed during the create; the next pass looks again
+				return errPassed // the outage changed during the create; the next pass looks again
 			}
 			return fmt.Errorf("open incident: %w", err)
 		}

@@ -40,6 +40,9 @@ func (t *term) underMaintenance(ctx context.Context, id int) bool {
 	if m.readAt.IsZero() || now.Sub(m.readAt) >= t.cfg.MaintenanceMaxAge {
 		windows, err := t.page.Maintenance(ctx)
 		m.readAt = now
+		if err != nil {
+			t.r.metrics.reconcileErrors.Inc() // visible, though it blocks nothing
+		}
 		switch {
 		case err != nil && !m.unknown:
 			m.unknown = true

@@ -74,6 +74,23 @@ func newTerm(r *Reconciler) *term {
 	}
 }
 
+// errPassed reports a write abandoned because the desire it was for has
+// passed: no failure, no backoff, but the pass did not converge.
+var errPassed = errors.New("the desired state changed during the write")
+
+// isFailure reports whether err holds anything but errPassed.
+func isFailure(err error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if isFailure(e) {
+				return true
+			}
+		}
+		return false
+	}
+	return err != nil && !errors.Is(err, errPassed)
+}
+
 // due reports whether key may be tried now (it is not backing off).
 func (t *term) due(key string) bool {
 	b, ok := t.retry[key]
@@ -129,6 +146,11 @@ func (t *term) pass(ctx context.Context) time.Time {
 		err := t.component(ctx, w)
 		if ctx.Err() != nil {
 			return time.Time{}
+		}
+		if errors.Is(err, errPassed) && !isFailure(err) {
+			// Not a failure, but not converged either: the next pass
+			// (the desire's change woke it) writes the new state.
+			failed, err = true, nil
 		}
 		t.done(key, err)
 		failed = failed || err != nil
@@ -190,6 +212,11 @@ func (t *term) component(ctx context.Context, w wantSnap) error {
 	}
 	var errs []error
 	if err := t.status(ctx, w, id); err != nil {
+		if isFailure(err) {
+			// The component could not be read or written: its incidents
+			// wait for the same backoff.
+			return fmt.Errorf("component %q: %w", w.spec.Name, err)
+		}
 		errs = append(errs, fmt.Errorf("component %q: %w", w.spec.Name, err))
 	}
 	if w.spec.Incidents.Enabled {
@@ -230,9 +257,6 @@ func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 		t.logOnce(name, "maintenance", "component under maintenance, leaving it alone", "component", name, "cachet_id", id)
 		return nil
 	}
-	if t.underMaintenance(ctx, id) {
-		return hold()
-	}
 	// Read just before writing: the page may have changed since the last
 	// refresh, by a person or by the page's own recovery.
 	fresh, err := t.page.GetComponent(ctx, id)
@@ -246,7 +270,7 @@ func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 		t.agreed[id] = agreement{raw: fresh.Raw, version: w.version}
 		return nil
 	}
-	if t.underMaintenance(ctx, id) { // set on the component itself since the last read
+	if t.underMaintenance(ctx, id) {
 		return hold()
 	}
 	if t.cfg.RespectManualChanges && t.manual(fresh, w) {
@@ -257,11 +281,11 @@ func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 	wctx, cancel := t.r.watch(ctx, name, w.version)
 	defer cancel()
 	if wctx.Err() != nil {
-		return nil // the desire changed while reading; the next pass writes the new one
+		return errPassed // the desire changed while reading; the next pass writes the new one
 	}
 	if err := t.page.SetComponentState(wctx, fresh, w.state); err != nil {
 		if wctx.Err() != nil && ctx.Err() == nil {
-			return nil // the desire changed during the write; the next pass writes the new one
+			return errPassed // the desire changed during the write; the next pass writes the new one
 		}
 		return fmt.Errorf("set status %s: %w", w.state, err)
 	}
