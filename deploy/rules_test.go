@@ -72,6 +72,7 @@ func TestAlertRules(t *testing.T) {
 		"StatussyncCachetTokenRejected",
 		"StatussyncCertificateExpiringSoon",
 		"StatussyncComponentMajorOutage",
+		"StatussyncPageDiffersFromDesired",
 	}
 	if !slices.Equal(names, want) {
 		t.Errorf("alerts %v, want %v", names, want)

@@ -250,6 +250,7 @@ func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 	t.notice(t.observed[id], w)
 	if cur, ok := t.observed[id]; ok && cur.State == w.state && !cur.Maintenance && !t.maint.known(id) {
 		t.agreed[id] = agreement{raw: cur.Raw, version: w.version}
+		t.r.metrics.observedStatus.WithLabelValues(name).Set(float64(cur.Raw))
 		return nil
 	}
 	hold := func() error {
