@@ -55,6 +55,14 @@ func newRecHarness(t *testing.T, page *memPage, comps ...config.ComponentSpec) *
 
 // start begins a term (a new process or leader, as far as the page can
 // tell; the desired state carries over).
+// gitLab runs a reconciler for one operational component, GitLab (id 1).
+func gitLab(t *testing.T, incidents bool) (*memPage, config.ComponentSpec, *recHarness) {
+	p := newMemPage()
+	p.addComponent(1, "GitLab", ComponentOperational)
+	c := spec(t, "GitLab", 1, incidents)
+	return p, c, newRecHarness(t, p, c)
+}
+
 func (h *recHarness) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan struct{})
@@ -105,10 +113,7 @@ func (h *recHarness) noNewWrites(before int, why string) {
 }
 
 func TestIncidentOpenUpdateResolveAndSteadyState(t *testing.T) {
-	p := newMemPage()
-	p.addComponent(1, "GitLab", ComponentOperational)
-	c := spec(t, "GitLab", 1, true)
-	h := newRecHarness(t, p, c)
+	p, c, h := gitLab(t, true)
 	h.desire(c, ComponentOperational)
 	h.noNewWrites(0, "steady state")
 
@@ -126,10 +131,7 @@ func TestIncidentOpenUpdateResolveAndSteadyState(t *testing.T) {
 }
 
 func TestIncidentAdoptedAfterRestart(t *testing.T) {
-	p := newMemPage()
-	p.addComponent(1, "GitLab", ComponentOperational)
-	c := spec(t, "GitLab", 1, true)
-	h := newRecHarness(t, p, c)
+	p, c, h := gitLab(t, true)
 	h.desire(c, ComponentMajorOutage)
 	h.eventually("incident opened", func() bool { return len(p.open(1)) == 1 })
 	h.stop()
@@ -248,10 +250,7 @@ func TestBrokenComponentDoesNotDelayOthers(t *testing.T) {
 // #13 point 3: a person's status is never moved backwards, a resolved
 // incident stays resolved for the rest of its outage.
 func TestIncidentStatusOfAPersonIsNeverMovedBack(t *testing.T) {
-	p := newMemPage()
-	p.addComponent(1, "GitLab", ComponentOperational)
-	c := spec(t, "GitLab", 1, true)
-	h := newRecHarness(t, p, c)
+	p, c, h := gitLab(t, true)
 	h.desire(c, ComponentPartialOutage)
 	h.eventually("opened", func() bool { return len(p.open(1)) == 1 })
 	id := p.open(1)[0].ID
@@ -282,10 +281,7 @@ func TestIncidentStatusOfAPersonIsNeverMovedBack(t *testing.T) {
 
 // #14: an incident a person deleted is not retried nor reopened.
 func TestDeletedIncidentIsNotReopened(t *testing.T) {
-	p := newMemPage()
-	p.addComponent(1, "GitLab", ComponentOperational)
-	c := spec(t, "GitLab", 1, true)
-	h := newRecHarness(t, p, c)
+	p, c, h := gitLab(t, true)
 	h.desire(c, ComponentPartialOutage)
 	h.eventually("opened", func() bool { return len(p.open(1)) == 1 })
 	p.humanDeleteIncident(p.open(1)[0].ID)
@@ -323,10 +319,7 @@ func TestMaintenanceStartedBetweenResyncsIsRespected(t *testing.T) {
 // #13 point 2: downtime inside a window is never an incident; an outage
 // outlasting it starts when it ends.
 func TestOutageInsideMaintenanceIsNeverAnIncident(t *testing.T) {
-	p := newMemPage()
-	p.addComponent(1, "GitLab", ComponentOperational)
-	c := spec(t, "GitLab", 1, true)
-	h := newRecHarness(t, p, c)
+	p, c, h := gitLab(t, true)
 	h.desire(c, ComponentOperational)
 	p.setMaintenance(1, true, time.Time{})
 	h.settle()
