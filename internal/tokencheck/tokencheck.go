@@ -87,6 +87,11 @@ func (c *Checker) SetClient(client Client, interval time.Duration) {
 // Run checks now, then every interval and after every SetClient, until ctx
 // ends.
 func (c *Checker) Run(ctx context.Context) {
+	// A SetClient before Run asked for the check Run makes now.
+	select {
+	case <-c.kick:
+	default:
+	}
 	c.Check(ctx)
 	for {
 		c.mu.Lock()
