@@ -42,10 +42,15 @@ type guard struct {
 	// failing monitor is judged by the members with other targets.
 	fallback bool
 
-	mu    sync.Mutex // held while evaluating, so concurrent callers share one run
-	at    time.Time
-	reach map[string]bool // by member name: up or degraded at the last run
+	mu    sync.Mutex         // held while evaluating, so concurrent callers share one run
+	reach map[string]reachAt // by member name: its last check
 	now   func() time.Time
+}
+
+// reachAt is one member's last verdict: up or degraded, and when.
+type reachAt struct {
+	ok bool
+	at time.Time
 }
 
 type guardMember struct {
@@ -121,36 +126,44 @@ func (g *guard) guards(spec config.MonitorSpec) bool {
 
 // isolated reports whether statussync looks cut off now: every member
 // fails (for the default guard, every member with a target other than
-// target, and there must be one). The checks run detached from the
-// caller's deadline, each with its own timeout, so a caller near its own
-// timeout cannot make them fail.
+// target, and there must be one). Only those members are checked: a
+// member on the failing target says nothing, and checking it (a target
+// that hangs) would hold every failing monitor for its whole timeout. The
+// checks run detached from the caller's deadline, each with its own
+// timeout, so a caller near its own timeout cannot make them fail.
 func (g *guard) isolated(ctx context.Context, target string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.at.IsZero() || g.now().Sub(g.at) >= guardFresh {
-		g.run(ctx)
-	}
-	judged := false
+	var judges, stale []guardMember
 	for _, m := range g.members {
 		if g.fallback && m.target == target {
 			continue // the failing service itself says nothing about the network
 		}
-		if g.reach[m.name] {
+		judges = append(judges, m)
+		if r, ok := g.reach[m.name]; !ok || g.now().Sub(r.at) >= guardFresh {
+			stale = append(stale, m)
+		}
+	}
+	g.run(ctx, stale)
+	for _, m := range judges {
+		if g.reach[m.name].ok {
 			return false
 		}
-		judged = true
 	}
-	return judged
+	return len(judges) > 0
 }
 
-// run checks every member at once. The caller holds mu.
-func (g *guard) run(ctx context.Context) {
+// run checks members at once. The caller holds mu.
+func (g *guard) run(ctx context.Context, members []guardMember) {
+	if len(members) == 0 {
+		return
+	}
 	type verdict struct {
 		name string
 		ok   bool
 	}
-	results := make(chan verdict, len(g.members))
-	for _, m := range g.members {
+	results := make(chan verdict, len(members))
+	for _, m := range members {
 		go func() {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.timeout)
 			defer cancel()
@@ -158,10 +171,16 @@ func (g *guard) run(ctx context.Context) {
 			results <- verdict{m.name, st == monitors.StatusUp || st == monitors.StatusDegraded}
 		}()
 	}
-	g.reach = make(map[string]bool, len(g.members))
-	for range g.members {
-		v := <-results
-		g.reach[v.name] = v.ok
+	if g.reach == nil {
+		g.reach = make(map[string]reachAt, len(g.members))
 	}
-	g.at = g.now()
+	got := make(map[string]bool, len(members))
+	for range members {
+		v := <-results
+		got[v.name] = v.ok
+	}
+	at := g.now()
+	for name, ok := range got {
+		g.reach[name] = reachAt{ok: ok, at: at}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,5 +109,44 @@ func TestDefaultGuardSample(t *testing.T) {
 	}
 	if g.guards(entries["ns"].spec) || !g.guards(entries["h11"].spec) {
 		t.Error("cloudns monitors must not be guarded, every other monitor must")
+	}
+}
+
+// countingMonitor answers a fixed status and counts its checks.
+type countingMonitor struct {
+	status monitors.Status
+	checks atomic.Int32
+}
+
+func (m *countingMonitor) Check(context.Context) monitors.Result {
+	m.checks.Add(1)
+	return monitors.Result{Status: m.status}
+}
+
+// TestDefaultGuardChecksOnlyJudges: when a monitor fails, the default guard
+// checks only the members with another target. Checking the failing
+// target's own member (which hangs for its whole timeout when the target
+// does) held every run of the failing monitor past its interval, so an
+// outage took many intervals to reach the page at start
+// (TestOutageOnPageSoonAfterStart).
+func TestDefaultGuardChecksOnlyJudges(t *testing.T) {
+	down, up := &countingMonitor{status: monitors.StatusDown}, &countingMonitor{status: monitors.StatusUp}
+	g := &guard{fallback: true, now: time.Now, members: []guardMember{
+		{name: "a", target: "a:80", mon: down, timeout: time.Second},
+		{name: "b", target: "b:80", mon: up, timeout: time.Second},
+	}}
+	if g.isolated(context.Background(), "a:80") {
+		t.Error("a failing while b answers: isolated")
+	}
+	if n := down.checks.Load(); n != 0 {
+		t.Errorf("the failing target's own member was checked %d times", n)
+	}
+	// b's verdict is fresh: judging a's failure again checks nothing.
+	if g.isolated(context.Background(), "a:80"); up.checks.Load() != 1 {
+		t.Errorf("b checked %d times, want 1 (its verdict is fresh)", up.checks.Load())
+	}
+	// b failing is judged by a alone, which fails too: isolated.
+	if !g.isolated(context.Background(), "b:80") || down.checks.Load() != 1 {
+		t.Errorf("b failing, judged by a (down, checked %d times): not isolated", down.checks.Load())
 	}
 }
