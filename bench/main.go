@@ -135,7 +135,12 @@ func run(ctx context.Context, o options) error {
 		t0 := time.Now()
 		r, n, err := b.run(ctx, e)
 		if err != nil {
-			return fmt.Errorf("%s: %w", b.name, err)
+			if ctx.Err() != nil {
+				return fmt.Errorf("%s: %w", b.name, err)
+			}
+			// One failing benchmark must not lose the others' figures.
+			logf("%s failed: %v", b.name, err)
+			r = []row{{name: b.name, measured: "failed: " + err.Error(), target: "-", verdict: "**failed**"}}
 		}
 		logf("%s done in %v", b.name, time.Since(t0).Round(time.Second))
 		rows = append(rows, r...)
