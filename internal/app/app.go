@@ -61,7 +61,10 @@ type App struct {
 	writer   *writer
 	token    *tokencheck.Checker
 
-	leadership     ha.Leadership
+	leadership ha.Leadership
+	// elected: HA is on, so this replica talks to Cachet only inside a
+	// leadership term. Off, it leads from start (ha.Standalone).
+	elected        bool
 	cloudnsMetrics *monitors.CloudNSMetrics
 	// probeMetrics hold every monitor's last result; /metrics renders
 	// their probe_* series at scrape time (monitors.Metrics.Gatherer).
@@ -141,7 +144,7 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ha: %w", err)
 	}
-	a.leadership = leadership
+	a.leadership, a.elected = leadership, cfg.HA.Enabled
 
 	metrics := engine.NewMetrics(reg)
 	rec := engine.NewReconciler(engine.ReconcilerDeps{Logger: opts.Logger, Metrics: metrics}) // configured by prepareWriter's swap
@@ -159,16 +162,12 @@ func New(opts Options) (*App, error) {
 	a.probeMetrics = monitors.NewScrapeMetrics(reg)
 	a.probe = blackboxprobe.New(a.probeMetrics)
 	a.probe.Configure(cfg)
-	var page engine.PageReader // what Cachet shows at start is the starting point
-	if a.writer.page != nil {
-		page = a.writer.page
-	}
 	a.engine = engine.New(engine.Options{
 		Logger:         opts.Logger,
 		Metrics:        metrics,
 		MonitorMetrics: a.probeMetrics,
 		Sink:           a.sink,
-		Page:           page,
+		Page:           leaderPage{a}, // what Cachet shows at start is the starting point
 	})
 	return a, nil
 }
@@ -243,14 +242,8 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.logMode()
 
-	// The token check runs on every replica: each one's /readyz says
-	// whether Cachet would take its writes.
-	tokenCtx, stopToken := context.WithCancel(ctx)
-	tokenDone := make(chan struct{})
-	go func() { defer close(tokenDone); a.token.Run(tokenCtx) }()
-	defer func() { stopToken(); <-tokenDone }()
-
-	// Every replica probes; only the leader writes and polls ClouDNS.
+	// Every replica probes; only the leader talks to Cachet (token check,
+	// page reads, writes) and polls ClouDNS.
 	electCtx, stopElection := context.WithCancel(ctx)
 	elected := make(chan struct{})
 	go func() {
@@ -285,9 +278,14 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 // lead runs one leadership term: the writer runs (when Cachet writing is
-// enabled) and ClouDNS is polled until the term's ctx is cancelled, which
-// stops both at once.
+// enabled), the Cachet token is checked and ClouDNS is polled until the
+// term's ctx is cancelled, which stops them all at once. A follower sends
+// Cachet nothing.
 func (a *App) lead(ctx context.Context) {
+	tokenDone := make(chan struct{})
+	go func() { defer close(tokenDone); a.token.Run(ctx) }()
+	defer func() { <-tokenDone }()
+
 	a.mu.Lock()
 	a.leadCtx = ctx
 	if a.poller != nil {
@@ -375,6 +373,42 @@ func (a *App) shutdown(srv *http.Server, stopElection context.CancelFunc, electe
 	}
 	a.logger.Info("shut down cleanly")
 	return nil
+}
+
+// tokenDetail is /readyz's token line. Only the leader checks the token:
+// a follower's is not a failure.
+func (a *App) tokenDetail() string {
+	if a.elected && !a.leadership.IsLeader() {
+		return "cachet token: not checked: not leading (only the leader talks to Cachet)"
+	}
+	return a.token.Detail()
+}
+
+// errNotLeading is the start-up page read of a replica that does not lead.
+var errNotLeading = errors.New("not leading: only the leader reads Cachet")
+
+// leaderPage is the engine's start-up read of the page (engine.Options.Page),
+// done only inside a leadership term and cancelled with it. Without HA the
+// replica leads from start, and reads as it always did.
+type leaderPage struct{ a *App }
+
+func (p leaderPage) ListComponents(ctx context.Context) ([]engine.PageComponent, error) {
+	p.a.mu.Lock()
+	page, term := p.a.writer.page, p.a.leadCtx
+	p.a.mu.Unlock()
+	if page == nil {
+		return nil, nil // no Cachet writing: nothing to start from
+	}
+	if p.a.elected {
+		if term == nil {
+			return nil, errNotLeading
+		}
+		var stop context.CancelFunc
+		ctx, stop = context.WithCancel(ctx)
+		defer stop()
+		defer context.AfterFunc(term, stop)()
+	}
+	return page.ListComponents(ctx)
 }
 
 func (a *App) closePoller() {
@@ -501,11 +535,11 @@ func (a *App) handler() http.Handler {
 	// metrics, which is all a Service routes to them for.
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !a.engine.Ready() {
-			http.Error(w, "not ready\n"+a.token.Detail(), http.StatusServiceUnavailable)
+			http.Error(w, "not ready\n"+a.tokenDetail(), http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = fmt.Fprintln(w, "ready")
-		_, _ = fmt.Fprintln(w, a.token.Detail())
+		_, _ = fmt.Fprintln(w, a.tokenDetail())
 	})
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, r *http.Request) {
 		outcome, err := a.ReloadOutcome(r.Context())

@@ -3,7 +3,7 @@
 // hides a wrong or revoked token until the first write that matters, in the
 // middle of an outage. The Checker asks Cachet at start, after every
 // configuration change and every resync interval (cachet.Client.CheckToken
-// writes nothing), and shows the answer in a metric, an alert
+// writes nothing) while this replica leads, and shows the answer in a metric, an alert
 // (StatussyncCachetTokenRejected) and /readyz's detail.
 package tokencheck
 
@@ -48,7 +48,7 @@ func New(reg prometheus.Registerer, logger *slog.Logger) *Checker {
 		log: logger,
 		state: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "statussync_cachet_token_state",
-			Help: "What Cachet last said about the API token: 1 for the current state (valid, invalid, missing, not_required), 0 for the others; all 0 until Cachet has answered or when writing is off.",
+			Help: "What Cachet last said about the API token: 1 for the current state (valid, invalid, missing, not_required), 0 for the others; all 0 until Cachet has answered, when writing is off, and on a replica that does not lead (only the leader talks to Cachet).",
 		}, []string{"state"}),
 		when: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "statussync_cachet_token_last_check_timestamp_seconds",
@@ -71,9 +71,7 @@ func (c *Checker) SetClient(client Client, interval time.Duration) {
 	changed := c.client != client
 	c.client, c.interval = client, interval
 	if changed {
-		c.verdict, c.at, c.lastErr = "", time.Time{}, nil
-		c.setState("")
-		c.when.Set(0)
+		c.forgetLocked()
 	}
 	c.mu.Unlock()
 	if changed {
@@ -85,11 +83,13 @@ func (c *Checker) SetClient(client Client, interval time.Duration) {
 }
 
 // Run checks now, then every interval and after every SetClient, until ctx
-// ends.
+// ends. The app runs it only inside a leadership term (a follower sends
+// Cachet nothing), so when ctx ends the verdict is forgotten: it was the
+// term's, and the gauges go back to all 0 until the next Run has an answer.
 func (c *Checker) Run(ctx context.Context) {
-	// A SetClient before Run asked for the check Run makes now.
+	defer c.forget()
 	select {
-	case <-c.kick:
+	case <-c.kick: // a SetClient before Run asked for the check Run makes now
 	default:
 	}
 	c.Check(ctx)
@@ -151,6 +151,19 @@ func (c *Checker) Check(ctx context.Context) cachet.TokenState {
 	c.setState(state)
 	c.when.Set(float64(c.at.UnixNano()) / 1e9)
 	return state
+}
+
+// forget drops the last verdict, as SetClient does for a new client.
+func (c *Checker) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.forgetLocked()
+}
+
+func (c *Checker) forgetLocked() {
+	c.verdict, c.at, c.lastErr = "", time.Time{}, nil
+	c.setState("")
+	c.when.Set(0)
 }
 
 // setState sets the state gauge: 1 for current, 0 for every other state
