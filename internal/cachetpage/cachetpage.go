@@ -303,6 +303,17 @@ func (p *Page) EpisodeRecorded(ctx context.Context, k engine.IncidentKey, episod
 // on commas, and then ignores the filter.
 func metaValue(v string) string { return strings.ReplaceAll(v, ",", "%2C") }
 
+// incidentMessage is what subscribers read: the template's text, plus the
+// Markdown marker only where statussync needs it to recognise its incident
+// later, on a Cachet known to store no metadata (or not yet known to). With
+// metadata the marker would only be noise in every notification mail.
+func (p *Page) incidentMessage(in engine.NewIncident) string {
+	if caps := p.c().KnownCapabilities(); caps.Detected && caps.Meta {
+		return in.Message
+	}
+	return in.Message + "\n\n" + marker(in.Key, in.Episode)
+}
+
 // CreateIncident opens an incident (or records a resolved one), marked as
 // statussync's.
 func (p *Page) CreateIncident(ctx context.Context, in engine.NewIncident) (int, error) {
@@ -320,7 +331,7 @@ func (p *Page) CreateIncident(ctx context.Context, in engine.NewIncident) (int, 
 	}
 	created, err := p.c().CreateIncident(ctx, cachet.IncidentCreate{
 		Name:          in.Name,
-		Message:       in.Message + "\n\n" + marker(in.Key, in.Episode),
+		Message:       p.incidentMessage(in),
 		Status:        status,
 		Visible:       vis,
 		Notifications: in.Notify,

@@ -174,8 +174,11 @@ func TestOutageLifecycleAndSteadyState(t *testing.T) {
 	if len(in.Components) != 1 || in.Components[0].ComponentID != h.compID || in.Components[0].Status != 4 {
 		t.Errorf("incident impacts = %+v", in.Components)
 	}
-	if in.Meta["statussync_component"] != "GitLab" || !strings.Contains(in.Message, "<!-- statussync:component=GitLab;") {
-		t.Errorf("incident is not marked as statussync's: meta %v message %q", in.Meta, in.Message)
+	if in.Meta["statussync_component"] != "GitLab" {
+		t.Errorf("incident is not marked as statussync's: meta %v", in.Meta)
+	}
+	if strings.Contains(in.Message, "<!-- statussync:") {
+		t.Errorf("Cachet stores metadata, yet subscribers read the adoption marker: %q", in.Message)
 	}
 	if strings.Contains(in.Message, "HTTP 503") || strings.Contains(in.Message, "127.0.0.1") {
 		t.Errorf("default template published a reason or address: %q", in.Message)
@@ -405,5 +408,27 @@ func TestManualChangeSurvivesRestart(t *testing.T) {
 	time.Sleep(400 * time.Millisecond) // several resyncs
 	if h.status() != 2 {
 		t.Fatalf("a restart overwrote the manual status with %d", h.status())
+	}
+}
+
+// Without incident metadata (cores before 2026-07-13) the Markdown marker is
+// the only way to recognise statussync's incident after a restart, so there
+// it stays in the message, and a restarted reconciler adopts the incident
+// instead of opening a second one.
+func TestMarkerOnlyWhereCachetHasNoMeta(t *testing.T) {
+	srv := cachettest.New(t, cachettest.WithToken(token, "*"), cachettest.WithProfile(cachettest.ProfilePreMeta))
+	h := newHarness(t, srv, true)
+	h.desire(engine.ComponentOperational, engine.ComponentMajorOutage, time.Now().Add(-time.Minute))
+	h.eventually("major outage and one incident", func() bool { return h.status() == 4 && len(h.openIncidents()) == 1 })
+	if in := h.openIncidents()[0]; !strings.Contains(in.Message, "<!-- statussync:component=GitLab;") {
+		t.Fatalf("no marker on a Cachet without metadata: %q", in.Message)
+	}
+	h.stop()
+	h.start()
+	h.desire(engine.ComponentOperational, engine.ComponentMajorOutage, time.Now().Add(-time.Minute))
+	h.desire(engine.ComponentMajorOutage, engine.ComponentOperational, time.Now())
+	h.eventually("recovery", func() bool { return h.status() == 1 && len(h.openIncidents()) == 0 })
+	if n := len(h.srv.Incidents()); n != 1 {
+		t.Fatalf("%d incidents after a restart, want the one adopted", n)
 	}
 }
