@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -114,6 +115,10 @@ type Client struct {
 
 	pauseMu    sync.Mutex
 	pauseUntil time.Time
+
+	// retired is set by CloseIdleConnections: later requests close their
+	// connection instead of keeping it alive.
+	retired atomic.Bool
 }
 
 // New validates opts and builds a Client. It makes no request; call Ping
@@ -179,7 +184,11 @@ func New(opts Options) (*Client, error) {
 		// another origin; surface it as an error instead.
 		SetRedirectPolicy(resty.RedirectPolicyFunc(func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
-		}))
+		})).
+		SetPreRequestHook(func(_ *resty.Client, r *http.Request) error {
+			r.Close = c.retired.Load()
+			return nil
+		})
 	if opts.TLSConfig != nil {
 		hc.SetTLSClientConfig(opts.TLSConfig.Clone())
 	}
@@ -200,8 +209,13 @@ func (c *Client) BaseURL() string { return c.base }
 // CloseIdleConnections closes the client's idle keep-alive connections, for
 // example when a config reload replaces it; otherwise each replaced client
 // keeps its pool (and two goroutines per connection) until the server
-// closes them. The client stays usable.
+// closes them. The client stays usable, but from now on each request
+// closes its connection when done: a request still in flight (a pass of
+// the reconciler, a token check waiting for the rate limiter) would
+// otherwise leave a connection idle in the pool of a client nobody closes
+// again.
 func (c *Client) CloseIdleConnections() {
+	c.retired.Store(true)
 	c.http.GetClient().CloseIdleConnections()
 }
 
@@ -324,6 +338,11 @@ func (c *Client) send(ctx context.Context, req apiRequest) (status int, header h
 	start := time.Now()
 	resp, err := r.Execute(req.method, c.base+req.path)
 	elapsed := time.Since(start)
+	if c.retired.Load() {
+		// Sent before CloseIdleConnections, answered after it: its
+		// connection is back in the pool (the body is read).
+		c.http.GetClient().CloseIdleConnections()
+	}
 	if err != nil {
 		c.metrics.observe(req.op, 0, elapsed)
 		c.log.Debug("cachet request failed",
