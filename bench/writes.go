@@ -73,6 +73,13 @@ func runWrites(ctx context.Context, e *env) ([]row, []string, error) {
 		targets = append(targets, t)
 		fmt.Fprintf(&b, "  - {name: m%d, http: {url: %q}}\n", i, t.URL)
 	}
+	// All ten targets fail at the same moment, which without a named
+	// uplink is exactly what statussync's default guard takes for its own
+	// network failing (unknown, nothing written): an uplink that stays up
+	// says the network is fine, as an operator's connectivity monitor would.
+	uplink := newToggle()
+	defer uplink.Close()
+	fmt.Fprintf(&b, "  - {name: uplink, http: {url: %q}}\nconnectivity: {monitors: [uplink]}\n", uplink.URL)
 	b.WriteString("components:\n")
 	ids := make([]int, comps)
 	for i := range comps {
@@ -86,7 +93,7 @@ func runWrites(ctx context.Context, e *env) ([]row, []string, error) {
 	defer d.stop()
 	if err := waitUntil(ctx, 30*time.Second, "every component decided", func() bool {
 		m, err := d.scrape()
-		return err == nil && value(m, "statussync_monitors", "state", "up") == comps
+		return err == nil && value(m, "statussync_monitors", "state", "up") == comps+1
 	}); err != nil {
 		return nil, nil, err
 	}
