@@ -92,3 +92,35 @@ func TestRecheckedEveryInterval(t *testing.T) {
 		t.Error("gauges not cleared when writing stopped")
 	}
 }
+
+// TestRunForgetsWhenItEnds: Run lasts one leadership term; when it ends,
+// what Cachet said is no longer this replica's to report (a follower's
+// gauges are all 0), and the next term starts with one check.
+func TestRunForgetsWhenItEnds(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := New(reg, nil)
+	fake := &scripted{state: cachet.TokenInvalid}
+	c.SetClient(fake, time.Hour)
+	for term := 1; term <= 2; term++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); c.Run(ctx) }()
+		waitFor(t, "invalid", func() bool { return c.State() == cachet.TokenInvalid })
+		cancel()
+		<-done
+		if s := c.State(); s != cachet.TokenUnknown {
+			t.Errorf("term %d: State after Run = %q, want unknown", term, s)
+		}
+		if got := testutil.ToFloat64(c.state.WithLabelValues("invalid")); got != 0 {
+			t.Errorf("term %d: invalid gauge after Run = %v, want 0", term, got)
+		}
+		if got := testutil.ToFloat64(c.when); got != 0 {
+			t.Errorf("term %d: last check timestamp after Run = %v, want 0", term, got)
+		}
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if fake.calls != 2 {
+		t.Errorf("%d checks for two terms of an hour's interval, want 2", fake.calls)
+	}
+}

@@ -32,6 +32,15 @@ func TestKill9LeaderMidOutage(t *testing.T) {
 	if w.everLed(follower, settled) || len(follower.terms()) != 0 {
 		t.Fatalf("%s led while %s renewed the lease", follower.name, leader.name)
 	}
+	// Only the leader checks the Cachet token; the follower says why it
+	// has not rather than failing.
+	hc := httpClient(t)
+	eventually(t, 10*time.Second, leader.name+"'s /readyz to say the token is valid", func() bool {
+		return strings.Contains(leader.readyz(t, hc), "cachet token: valid")
+	})
+	if body := follower.readyz(t, hc); !strings.Contains(body, "cachet token: not checked: not leading") {
+		t.Errorf("%s's /readyz = %q, want the token not checked as it does not lead", follower.name, body)
+	}
 
 	c.target.down.Store(true)
 	eventually(t, 10*time.Second, "the outage on the page with its incident", func() bool {

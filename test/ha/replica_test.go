@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -256,6 +257,25 @@ func (r *replica) leading(c *http.Client) (bool, error) {
 		return false, err
 	}
 	return false, fmt.Errorf("no statussync_leader on %s/metrics", r.base)
+}
+
+// readyz returns the body of the replica's /readyz, failing tb unless it
+// answers 200.
+func (r *replica) readyz(tb testing.TB, c *http.Client) string {
+	tb.Helper()
+	resp, err := c.Get(r.base + "/readyz")
+	if err != nil {
+		tb.Fatalf("%s /readyz: %v", r.name, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("%s /readyz: %v", r.name, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("%s /readyz: %s %s", r.name, resp.Status, body)
+	}
+	return string(body)
 }
 
 // tail returns the last n lines of s.
