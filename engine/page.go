@@ -60,6 +60,11 @@ type PageComponent struct {
 	// records it (so it survives restarts and leadership changes);
 	// ComponentUnknown when the page has no record.
 	Written ComponentState
+	// Episode is the outage episode statussync last wrote an outage status
+	// for, as the page records it ("" when it keeps no record): an outage
+	// that continues across a restart or a leadership handover keeps it,
+	// and so is told apart from a new one. Set it on a write of an outage.
+	Episode string
 	// Meta is the page's own record for the component, opaque to the
 	// engine, handed back on a write.
 	Meta map[string]string

@@ -212,7 +212,10 @@ func (r *Reconciler) Desire(u ComponentUpdate) {
 	w.reasons = u.Reasons
 	switch outage := u.To >= ComponentPartialOutage; {
 	case outage && w.outage == nil:
-		w.outage = &Episode{Key: fmt.Sprintf("%s@%d", u.Component.Name, u.At.Unix()), Start: u.At, Level: u.To, Reasons: u.Reasons}
+		// Nanoseconds: two outages of one component never start at the same
+		// instant, but may within one second, and the page tells episodes
+		// apart by this key.
+		w.outage = &Episode{Key: fmt.Sprintf("%s@%d", u.Component.Name, u.At.UnixNano()), Start: u.At, Level: u.To, Reasons: u.Reasons}
 	case outage:
 		ep := *w.outage // a new value: snapshots taken before keep theirs
 		ep.Level, ep.Reasons = u.To, u.Reasons

@@ -161,6 +161,19 @@ func (t *term) openEpisode(ctx context.Context, w wantSnap, key IncidentKey, ep 
 			t.r.logger.Info("adopted open incident", "component", name, "incident_id", open[0].ID)
 			return nil
 		}
+		// An incident of this outage that is no longer open was resolved
+		// (or deleted) by a person before this term began: it stays so,
+		// and the outage gets no other one.
+		recorded, err := t.page.EpisodeRecorded(ctx, key, t.episode(ep))
+		if err != nil {
+			return fmt.Errorf("look for this outage's incident: %w", err)
+		}
+		if recorded {
+			t.incidents[ep.Key] = &incident{posted: ep.Level, handedBack: true}
+			t.r.logger.Info("this outage's incident was resolved by hand before this term, leaving it resolved for the rest of the outage",
+				"component", name, "episode", t.episode(ep))
+			return nil
+		}
 		wctx, cancel := t.r.watch(ctx, name, w.version)
 		defer cancel()
 		if wctx.Err() != nil {
@@ -282,7 +295,7 @@ func (t *term) closeEpisode(ctx context.Context, w wantSnap, key IncidentKey, ep
 			"component", name, "start", ep.Start, "end", ep.End)
 		return nil
 	}
-	recorded, err := t.page.EpisodeRecorded(ctx, key, ep.Key)
+	recorded, err := t.page.EpisodeRecorded(ctx, key, t.episode(ep))
 	if err != nil {
 		return fmt.Errorf("look for a recorded outage: %w", err)
 	}
@@ -319,7 +332,7 @@ func (t *term) createIncident(ctx context.Context, w wantSnap, key IncidentKey, 
 		return 0, err
 	}
 	id, err := t.page.CreateIncident(ctx, NewIncident{
-		Key: key, Episode: ep.Key, Name: name, Message: msg, Impact: ep.Level, Resolved: resolved,
+		Key: key, Episode: t.episode(ep), Name: name, Message: msg, Impact: ep.Level, Resolved: resolved,
 		Visible: w.spec.Incidents.IsVisible(), Notify: w.spec.Incidents.Notify && !resolved, OccurredAt: start,
 	})
 	if err != nil {

@@ -125,7 +125,7 @@ func (p *memPage) SetComponentState(_ context.Context, pc PageComponent, s Compo
 	}
 	c.State, c.Raw, c.Maintenance = s, int(s), false
 	if p.records {
-		c.Written = s
+		c.Written, c.Episode = s, pc.Episode
 	}
 	p.writes = append(p.writes, fmt.Sprintf("status %d=%d", id, s))
 	return p.lost("set-component", id)
@@ -193,7 +193,7 @@ func (p *memPage) EpisodeRecorded(_ context.Context, k IncidentKey, episode stri
 	if err := p.enter("episode-recorded", k.ComponentID); err != nil {
 		return false, err
 	}
-	return slices.ContainsFunc(p.incidents, func(in *memIncident) bool { return in.Episode == episode }), nil
+	return slices.ContainsFunc(p.incidents, func(in *memIncident) bool { return in.Episode == episode && !p.deleted[in.ID] }), nil
 }
 
 func (p *memPage) CreateIncident(_ context.Context, n NewIncident) (int, error) {
@@ -324,7 +324,7 @@ func (p *memPage) humanStatus(id int, s ComponentState, wipe bool) {
 	c := p.comps[id]
 	c.State, c.Raw = s, int(s)
 	if wipe {
-		c.Written = ComponentUnknown
+		c.Written, c.Episode = ComponentUnknown, ""
 	}
 }
 

@@ -37,6 +37,12 @@ type term struct {
 	// components whose leftovers were dealt with.
 	leftovers map[int][]PageIncident
 	checked   map[int]bool
+	// seen names the components this term has looked at; carried maps the
+	// key of an outage in progress at that first look to the episode the
+	// page records for it, when the page says statussync was already
+	// showing that outage (a restart or handover mid-outage).
+	seen    map[int]bool
+	carried map[string]string
 
 	metrics metricState
 
@@ -68,6 +74,8 @@ func newTerm(r *Reconciler) *term {
 		maint:     maintenance{seenIn: map[int]time.Time{}, seenOut: map[int]time.Time{}},
 		incidents: map[string]*incident{},
 		checked:   map[int]bool{},
+		seen:      map[int]bool{},
+		carried:   map[string]string{},
 		metrics:   newMetricState(),
 		retry:     map[string]*backoff{},
 		logged:    map[string]string{},
@@ -247,6 +255,7 @@ func (t *term) resolve(ctx context.Context, spec config.ComponentSpec) (int, err
 
 func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 	name := w.spec.Name
+	t.carry(t.observed[id], w)
 	t.notice(t.observed[id], w)
 	if cur, ok := t.observed[id]; ok && cur.State == w.state && !cur.Maintenance && !t.maint.known(id) {
 		t.agreed[id] = agreement{raw: cur.Raw, version: w.version}
@@ -284,6 +293,10 @@ func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 	if wctx.Err() != nil {
 		return errPassed // the desire changed while reading; the next pass writes the new one
 	}
+	fresh.Episode = ""
+	if w.outage != nil {
+		fresh.Episode = t.episode(*w.outage)
+	}
 	if err := t.page.SetComponentState(wctx, fresh, w.state); err != nil {
 		if wctx.Err() != nil && ctx.Err() == nil {
 			return errPassed // the desire changed during the write; the next pass writes the new one
@@ -312,6 +325,28 @@ func (t *term) notice(c PageComponent, w wantSnap) {
 	if c.Written != w.state {
 		t.moved[c.ID] = true
 	}
+}
+
+// carry takes, at the term's first look at component c, the outage
+// episode the page records as statussync's for an outage still in
+// progress: the episode began before this term, and what was done about
+// it (an incident a person resolved) is on the page under that key.
+func (t *term) carry(c PageComponent, w wantSnap) {
+	if t.seen[c.ID] || c.ID == 0 {
+		return
+	}
+	t.seen[c.ID] = true
+	if w.outage != nil && c.Written >= ComponentPartialOutage && c.Episode != "" {
+		t.carried[w.outage.Key] = c.Episode
+	}
+}
+
+// episode returns the key the page knows outage ep by.
+func (t *term) episode(ep Episode) string {
+	if k, ok := t.carried[ep.Key]; ok {
+		return k
+	}
+	return ep.Key
 }
 
 // manual reports whether the status the page shows was set by a person

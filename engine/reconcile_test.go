@@ -532,3 +532,45 @@ func TestManualStatusRespectedAcrossRestarts(t *testing.T) {
 	h3.desire(c, ComponentPartialOutage)
 	h3.eventually("written again after statussync changed its mind", func() bool { return p.status(1) == ComponentPartialOutage })
 }
+
+// #13.3 across restarts: an incident a person resolved mid-outage stays
+// resolved when a new process (or leader) takes over the same outage; the
+// knowledge comes from the page, not from the old process's memory.
+func TestResolvedIncidentStaysResolvedAcrossRestarts(t *testing.T) {
+	p := newMemPage()
+	p.records = true
+	p.addComponent(1, "GitLab", ComponentOperational)
+	c := spec(t, "GitLab", 1, true)
+	h := newRecHarness(t, p, c)
+	h.desire(c, ComponentMajorOutage)
+	h.eventually("incident opened", func() bool { return len(p.open(1)) == 1 })
+	p.humanIncidentStatus(p.open(1)[0].ID, IncidentFixed)
+	h.stop()
+
+	// A new leader in the same process: same outage episode.
+	h.start()
+	h.settle()
+	if n := len(p.allIncidents()); n != 1 {
+		t.Fatalf("%d incidents after a leadership change, want the resolved one only", n)
+	}
+	h.stop()
+
+	// A new process: it sees the outage later, under a key of its own.
+	h2 := newRecHarness(t, p, c)
+	h2.rec.Desire(ComponentUpdate{Component: c, To: ComponentMajorOutage, At: time.Now().Add(time.Minute), Reasons: map[string]string{"m": "HTTP 503"}})
+	h2.settle()
+	h2.desire(c, ComponentPartialOutage)
+	h2.eventually("level written", func() bool { return p.status(1) == ComponentPartialOutage })
+	h2.settle()
+	if n := len(p.allIncidents()); n != 1 || len(p.open(1)) != 0 {
+		t.Fatalf("%d incidents (%d open) after a restart mid-outage, want the one resolved by hand only", n, len(p.open(1)))
+	}
+	// The documented rule: the next outage, after the component was
+	// operational again, gets a new incident.
+	h2.desire(c, ComponentOperational)
+	h2.eventually("recovered", func() bool { return p.status(1) == ComponentOperational })
+	h2.stop()
+	h3 := newRecHarness(t, p, c)
+	h3.rec.Desire(ComponentUpdate{Component: c, To: ComponentMajorOutage, At: time.Now().Add(2 * time.Minute), Reasons: map[string]string{"m": "HTTP 503"}})
+	h3.eventually("new outage, new incident", func() bool { return len(p.open(1)) == 1 })
+}

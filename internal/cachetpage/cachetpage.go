@@ -105,6 +105,9 @@ func fromCachet(c cachet.Component) engine.PageComponent {
 	if n, err := strconv.Atoi(c.Meta[metaStatus]); err == nil && n >= 1 && n <= 4 {
 		pc.Written = engine.ComponentState(n) // the same numbers, see ToCachet
 	}
+	if pc.Written >= engine.ComponentPartialOutage {
+		pc.Episode = c.Meta[metaEpisode]
+	}
 	pc.Meta = c.Meta
 	return pc
 }
@@ -147,6 +150,11 @@ func (p *Page) SetComponentState(ctx context.Context, c engine.PageComponent, s 
 			patch.Meta = map[string]string{}
 		}
 		patch.Meta[metaStatus] = strconv.Itoa(int(st))
+		// The outage written, so that a later term knows it continues.
+		delete(patch.Meta, metaEpisode)
+		if c.Episode != "" && s >= engine.ComponentPartialOutage {
+			patch.Meta[metaEpisode] = c.Episode
+		}
 	}
 	_, err = p.c().UpdateComponent(ctx, c.ID, patch)
 	return notFound(err)

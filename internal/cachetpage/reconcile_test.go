@@ -432,3 +432,31 @@ func TestMarkerOnlyWhereCachetHasNoMeta(t *testing.T) {
 		t.Fatalf("%d incidents after a restart, want the one adopted", n)
 	}
 }
+
+// #13.3 across restarts, through the adapter: the component's metadata
+// records the outage statussync showed, so a new process that decides the
+// same outage afresh (with its own start) finds the incident a person
+// resolved and opens no other one.
+func TestIncidentResolvedByHandStaysResolvedAcrossRestart(t *testing.T) {
+	h := newHarness(t, nil, true)
+	h.desire(engine.ComponentOperational, engine.ComponentMajorOutage, time.Now().Add(-time.Minute))
+	h.eventually("incident", func() bool { return len(h.openIncidents()) == 1 })
+	first := h.openIncidents()[0].ID
+	if _, ok := h.srv.AddIncidentUpdate(first, 4, "Fixed, says a person."); !ok {
+		t.Fatal("cannot resolve the incident by hand")
+	}
+	for i := range 2 {
+		h.stop()
+		h.start()
+		h.desire(engine.ComponentUnknown, engine.ComponentMajorOutage, time.Now())
+		time.Sleep(300 * time.Millisecond)
+		if n := len(h.srv.Incidents()); n != 1 || len(h.openIncidents()) != 0 {
+			t.Fatalf("restart %d: %d incidents (%d open), want only the one resolved by hand", i, n, len(h.openIncidents()))
+		}
+	}
+	// The next outage gets its incident.
+	h.desire(engine.ComponentMajorOutage, engine.ComponentOperational, time.Now())
+	h.eventually("operational", func() bool { return h.status() == 1 })
+	h.desire(engine.ComponentOperational, engine.ComponentMajorOutage, time.Now())
+	h.eventually("new outage, new incident", func() bool { return len(h.openIncidents()) == 1 && h.openIncidents()[0].ID != first })
+}
