@@ -66,6 +66,11 @@ type CachetConfig struct {
 	// statussync's last write alone until statussync's own desired state
 	// changes.
 	RespectManualChanges bool `koanf:"respect_manual_changes"`
+	// ManualOverrideMax bounds how long such a status is respected,
+	// counted from the component's updated_at in Cachet; then the desired
+	// status is written again. 0 respects it until the desired state
+	// changes.
+	ManualOverrideMax time.Duration `koanf:"manual_override_max"`
 	// Backoff bounds the delay between reconcile attempts while Cachet
 	// fails (it doubles from Min up to Max).
 	Backoff BackoffConfig `koanf:"backoff"`

@@ -23,6 +23,9 @@ func Default() *Config {
 			ResyncInterval:       5 * time.Minute,
 			Backoff:              BackoffConfig{Min: time.Second, Max: time.Minute},
 			RespectManualChanges: true,
+			// Long enough for a person's fix or announcement, short
+			// enough that a forgotten one does not hide an outage all day.
+			ManualOverrideMax: 4 * time.Hour,
 		},
 		CloudNS: CloudNSConfig{
 			URL:          "https://api.cloudns.net",

@@ -231,3 +231,17 @@ func selfSigned(tb testing.TB, cn string) (certPEM, keyPEM string) {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
 }
+
+// cachet.manual_override_max defaults to 4h; an explicit 0 (respect a
+// manual status until the desired state changes) is kept, not defaulted.
+func TestManualOverrideMax(t *testing.T) {
+	if got := writeAndLoad(t, "cachet: {dry_run: true}\n", nil).Cachet.ManualOverrideMax; got != 4*time.Hour {
+		t.Errorf("default: got %v, want 4h", got)
+	}
+	if got := writeAndLoad(t, "cachet: {manual_override_max: 0s}\n", nil).Cachet.ManualOverrideMax; got != 0 {
+		t.Errorf("explicit 0: got %v", got)
+	}
+	if got := writeAndLoad(t, "cachet: {manual_override_max: 30m}\n", nil).Cachet.ManualOverrideMax; got != 30*time.Minute {
+		t.Errorf("30m: got %v", got)
+	}
+}

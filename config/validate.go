@@ -77,6 +77,9 @@ func (c *Config) validateCachet(p *problems) {
 	if cc.ResyncInterval < 5*time.Second {
 		p.add("cachet.resync_interval", "", "%v must be at least 5s", cc.ResyncInterval)
 	}
+	if cc.ManualOverrideMax < 0 {
+		p.add("cachet.manual_override_max", "", "%v must not be negative (0 respects a manual status until statussync's desired state changes)", cc.ManualOverrideMax)
+	}
 	if cc.Backoff.Min <= 0 || cc.Backoff.Max < cc.Backoff.Min {
 		p.add("cachet.backoff", "", "min %v must be positive and at most max %v", cc.Backoff.Min, cc.Backoff.Max)
 	}

@@ -65,6 +65,10 @@ type PageComponent struct {
 	// that continues across a restart or a leadership handover keeps it,
 	// and so is told apart from a new one. Set it on a write of an outage.
 	Episode string
+	// UpdatedAt is when the page says the component last changed (zero
+	// when it does not say): for a status set by hand, when the person
+	// changed it. It bounds how long a manual status is respected.
+	UpdatedAt time.Time
 	// Meta is the page's own record for the component, opaque to the
 	// engine, handed back on a write.
 	Meta map[string]string

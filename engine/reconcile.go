@@ -30,6 +30,12 @@ type ReconcilerConfig struct {
 	// RespectManualChanges leaves a status set by hand since statussync's
 	// last write alone until statussync's desired state changes.
 	RespectManualChanges bool
+	// ManualOverrideMax bounds how long such a status is respected,
+	// counted from when the page says the component last changed (from
+	// when this term first saw the override if the page does not say);
+	// after it, the desired status is written again. 0 respects it until
+	// the desired state changes.
+	ManualOverrideMax time.Duration
 	// MinBackoff and MaxBackoff bound the retry delay of a failing
 	// component, metric or page (defaults 1s and 1m).
 	MinBackoff, MaxBackoff time.Duration
@@ -74,7 +80,8 @@ func (c *ReconcilerConfig) defaults() {
 //   - It never overrides people: a component under maintenance (on the
 //     component or through a running schedule) is left alone, and with
 //     RespectManualChanges a status changed by hand since statussync's last
-//     write stands until statussync's own desired state changes. An
+//     write stands until statussync's own desired state changes, or at
+//     most ManualOverrideMax. An
 //     incident's status is never moved backwards, and an incident a person
 //     resolved or deleted stays so for the rest of its outage.
 //   - Each component, incident and metric is reconciled on its own: one

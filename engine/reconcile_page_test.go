@@ -124,6 +124,7 @@ func (p *memPage) SetComponentState(_ context.Context, pc PageComponent, s Compo
 		return fmt.Errorf("component %d: %w", id, ErrNotFound)
 	}
 	c.State, c.Raw, c.Maintenance = s, int(s), false
+	c.UpdatedAt = time.Now() // Cachet touches updated_at on every update
 	if p.records {
 		c.Written, c.Episode = s, pc.Episode
 	}
@@ -323,9 +324,18 @@ func (p *memPage) humanStatus(id int, s ComponentState, wipe bool) {
 	defer p.mu.Unlock()
 	c := p.comps[id]
 	c.State, c.Raw = s, int(s)
+	c.UpdatedAt = time.Now()
 	if wipe {
 		c.Written, c.Episode = ComponentUnknown, ""
 	}
+}
+
+// changedAt sets when the page says component id last changed; the zero
+// time is a page that does not say.
+func (p *memPage) changedAt(id int, at time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.comps[id].UpdatedAt = at
 }
 
 // Views.

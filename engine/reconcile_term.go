@@ -27,6 +27,11 @@ type term struct {
 	// of its last write; moved those whose desired state differed from
 	// that record since (see manual).
 	recorded, moved map[int]bool
+	// overrides is when this term first saw each manual status it
+	// respects, for pages that say nothing of when a component changed;
+	// overrideEnds is the earliest end of a bounded one this pass.
+	overrides    map[int]time.Time
+	overrideEnds time.Time
 
 	maint maintenance
 
@@ -71,6 +76,7 @@ func newTerm(r *Reconciler) *term {
 		agreed:    map[int]agreement{},
 		recorded:  map[int]bool{},
 		moved:     map[int]bool{},
+		overrides: map[int]time.Time{},
 		maint:     maintenance{seenIn: map[int]time.Time{}, seenOut: map[int]time.Time{}},
 		incidents: map[string]*incident{},
 		checked:   map[int]bool{},
@@ -128,6 +134,7 @@ func (t *term) pass(ctx context.Context) time.Time {
 	cfg, wants, samples, reread := t.r.snapshot()
 	t.cfg, t.page = cfg, cfg.Page
 	t.maint.holding = false
+	t.overrideEnds = time.Time{}
 	t.metrics.take(samples, cfg.Metrics, t.r)
 	if t.page == nil {
 		return time.Time{} // nothing to write to yet: wait for Configure
@@ -177,6 +184,7 @@ func (t *term) pass(ctx context.Context) time.Time {
 		// notice the window's end.
 		next = earliest(next, t.maint.readAt.Add(5*cfg.MaintenanceMaxAge))
 	}
+	next = earliest(next, t.overrideEnds) // write the desired status when a manual one's bound ends
 	if f := t.metrics.nextFlush(); !f.IsZero() {
 		next = earliest(next, f.Add(time.Second)) // a second past the window's end, so it is complete
 	}
@@ -284,10 +292,17 @@ func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 		return hold()
 	}
 	if t.cfg.RespectManualChanges && t.manual(fresh, w) {
-		t.logOnce(name, "manual", "component status changed by hand, respecting it until statussync's own state changes",
-			"component", name, "cachet_id", id, "page_status", fresh.Raw, "desired", w.state.String())
-		return nil
+		if respected, over := t.overrideAge(fresh); over {
+			t.logOnce(name, "override-expired", "manual component status respected for cachet.manual_override_max, writing the desired status again",
+				"component", name, "cachet_id", id, "respected_for", respected.Round(time.Second).String(),
+				"page_status", fresh.Raw, "desired", w.state.String())
+		} else {
+			t.logOnce(name, "manual", "component status changed by hand, respecting it until statussync's own state changes or cachet.manual_override_max passes",
+				"component", name, "cachet_id", id, "page_status", fresh.Raw, "desired", w.state.String())
+			return nil
+		}
 	}
+	delete(t.overrides, id)
 	wctx, cancel := t.r.watch(ctx, name, w.version)
 	defer cancel()
 	if wctx.Err() != nil {
@@ -364,6 +379,31 @@ func (t *term) manual(c PageComponent, w wantSnap) bool {
 	}
 	a, ok := t.agreed[c.ID]
 	return ok && a.version == w.version && a.raw != c.Raw
+}
+
+// overrideAge returns how long the manual status of c has stood, and
+// whether that is past ManualOverrideMax. The age counts from when the
+// page says c last changed, so it survives restarts and leadership
+// changes; a page that does not say falls back to when this term first
+// saw the override.
+func (t *term) overrideAge(c PageComponent) (time.Duration, bool) {
+	now := t.r.now()
+	since := c.UpdatedAt
+	if since.IsZero() {
+		if _, ok := t.overrides[c.ID]; !ok {
+			t.overrides[c.ID] = now
+		}
+		since = t.overrides[c.ID]
+	}
+	age := now.Sub(since)
+	if t.cfg.ManualOverrideMax <= 0 {
+		return age, false
+	}
+	if age >= t.cfg.ManualOverrideMax {
+		return age, true
+	}
+	t.overrideEnds = earliest(t.overrideEnds, since.Add(t.cfg.ManualOverrideMax))
+	return age, false
 }
 
 // logOnce logs a "leaving it alone" decision once per reason, not every

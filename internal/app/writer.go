@@ -140,6 +140,7 @@ func reconcilerConfig(cfg *config.Config) engine.ReconcilerConfig {
 		Metrics:              metrics,
 		ResyncInterval:       cfg.Cachet.ResyncInterval,
 		RespectManualChanges: cfg.Cachet.RespectManualChanges,
+		ManualOverrideMax:    cfg.Cachet.ManualOverrideMax,
 		MinBackoff:           cfg.Cachet.Backoff.Min,
 		MaxBackoff:           cfg.Cachet.Backoff.Max,
 	}

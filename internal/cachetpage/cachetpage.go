@@ -89,7 +89,7 @@ func ToCachet(s engine.ComponentState) (cachet.ComponentStatus, error) {
 // fromCachet maps Cachet's status back; unknown (5) and maintenance (6)
 // have no desired-state equivalent.
 func fromCachet(c cachet.Component) engine.PageComponent {
-	pc := engine.PageComponent{ID: c.ID, Name: c.Name, Raw: int(c.Status)}
+	pc := engine.PageComponent{ID: c.ID, Name: c.Name, Raw: int(c.Status), UpdatedAt: c.UpdatedAt}
 	switch c.Status {
 	case cachet.ComponentOperational:
 		pc.State = engine.ComponentOperational

@@ -460,3 +460,36 @@ func TestIncidentResolvedByHandStaysResolvedAcrossRestart(t *testing.T) {
 	h.desire(engine.ComponentOperational, engine.ComponentMajorOutage, time.Now())
 	h.eventually("new outage, new incident", func() bool { return len(h.openIncidents()) == 1 && h.openIncidents()[0].ID != first })
 }
+
+// #15 point 4 end to end: the bound on a manual status counts from the
+// component's updated_at as Cachet reports it, so it holds for a process
+// that never saw the person's change.
+func TestManualChangeBoundedByUpdatedAt(t *testing.T) {
+	srv := cachettest.New(t, cachettest.WithToken(token, "*"))
+	// statussync wrote major outage; a person set "performance issues" an
+	// hour ago.
+	srv.PutComponent(cachettest.Component{Name: "GitLab", Status: 2, Enabled: true,
+		Meta: map[string]any{"statussync_status": "4"}, UpdatedAt: time.Now().Add(-time.Hour)})
+	h := newHarness(t, srv, false)
+	bounded := func() {
+		h.rec.Configure(engine.ReconcilerConfig{
+			Page: h.page, Components: []config.ComponentSpec{h.spec},
+			ResyncInterval: 100 * time.Millisecond, RespectManualChanges: true, ManualOverrideMax: 4 * time.Hour,
+			MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+		})
+	}
+	bounded()
+	h.desire(engine.ComponentOperational, engine.ComponentMajorOutage, time.Now())
+	time.Sleep(400 * time.Millisecond) // several resyncs
+	if h.status() != 2 {
+		t.Fatalf("a manual status 1h old (bound 4h) was overwritten with %d", h.status())
+	}
+	h.stop()
+	c, _ := srv.Component(h.compID)
+	c.UpdatedAt = time.Now().Add(-5 * time.Hour) // the same change, five hours ago
+	srv.PutComponent(c)
+	h.start()
+	bounded()
+	h.desire(engine.ComponentOperational, engine.ComponentMajorOutage, time.Now())
+	h.eventually("desired status written after the bound", func() bool { return h.status() == 4 })
+}
