@@ -1,34 +1,14 @@
 package engine
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/statussync/statussync/config"
+	"github.com/statussync/statussync/internal/testkit"
 )
-
-// logBuffer is a bytes.Buffer safe for the reconciler's goroutine and the
-// test's.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
-}
 
 // #15 point 4: a manual status is respected for at most
 // ManualOverrideMax, counted from when the page says the person changed
@@ -39,7 +19,7 @@ func TestManualOverrideIsBounded(t *testing.T) {
 	p.records = true
 	p.addComponent(1, "GitLab", ComponentOperational)
 	c := spec(t, "GitLab", 1, false)
-	logs := &logBuffer{}
+	logs := &testkit.SyncBuffer{}
 	// term starts a new process (a new writer term, no memory) with the
 	// bound given; the desired state is the same major outage each time.
 	term := func(bound time.Duration) *recHarness {
@@ -73,11 +53,11 @@ func TestManualOverrideIsBounded(t *testing.T) {
 	h = term(time.Hour)
 	h.eventually("desired status written after the bound", func() bool { return p.status(1) == ComponentMajorOutage })
 	h.settle()
-	if n := logs.count(expired); n != 1 {
-		t.Errorf("the end of the override logged %d times, want once:\n%s", n, logs.b.String())
+	if n := strings.Count(logs.String(), expired); n != 1 {
+		t.Errorf("the end of the override logged %d times, want once:\n%s", n, logs.String())
 	}
-	if !strings.Contains(logs.b.String(), "component=GitLab") || !strings.Contains(logs.b.String(), "respected_for=2h0m0s") {
-		t.Errorf("the log does not name the component and how long:\n%s", logs.b.String())
+	if !strings.Contains(logs.String(), "component=GitLab") || !strings.Contains(logs.String(), "respected_for=2h0m0s") {
+		t.Errorf("the log does not name the component and how long:\n%s", logs.String())
 	}
 
 	// Within one term, the bound running out wakes the writer (the next
