@@ -267,6 +267,7 @@ func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 	t.notice(t.observed[id], w)
 	if cur, ok := t.observed[id]; ok && cur.State == w.state && !cur.Maintenance && !t.maint.known(id) {
 		t.agreed[id] = agreement{raw: cur.Raw, version: w.version}
+		delete(t.overrides, id) // any override is over
 		t.r.metrics.observedStatus.WithLabelValues(name).Set(float64(cur.Raw))
 		return nil
 	}
@@ -286,6 +287,7 @@ func (t *term) status(ctx context.Context, w wantSnap, id int) error {
 	t.r.metrics.observedStatus.WithLabelValues(name).Set(float64(fresh.Raw))
 	if fresh.State == w.state && !fresh.Maintenance {
 		t.agreed[id] = agreement{raw: fresh.Raw, version: w.version}
+		delete(t.overrides, id)
 		return nil
 	}
 	if t.underMaintenance(ctx, id) {
