@@ -97,9 +97,11 @@ func TestMaintenanceWindow(t *testing.T) {
 // TestPeopleEdits (#13 points 3 and 6): during an outage a person moves
 // statussync's incident to identified, then resolves it, and sets the
 // component's status by hand. statussync never moves the incident back or
-// reopens it, and its status stands across a restart (the new process
-// takes the decision from Cachet, as a new leader would after a
-// handover).
+// reopens it, opens no second one for the outage that continues, and the
+// person's status stands across a restart (the new process takes the
+// decision from Cachet, as a new leader would after a handover: see
+// test/ha's TestPeopleEditsAcrossHandover). The next outage gets its own
+// incident.
 func TestPeopleEdits(t *testing.T) {
 	front := newCachetFront(t)
 	id := front.AddComponent("GitLab", cachettest.StatusOperational).ID
@@ -123,6 +125,12 @@ func TestPeopleEdits(t *testing.T) {
 	svc = startService(t, cfg, nil, slog.LevelDebug)
 	desired = func() int { return int(svc.value("statussync_component_desired_status", "component", "GitLab")) }
 	eventually(t, 10*time.Second, "the outage decided again", func() bool { return desired() == 4 })
+	// A pass that found nothing left to do: the new process has looked at
+	// the outage's incident and decided.
+	decided := float64(time.Now().UnixNano()) / 1e9
+	eventually(t, 10*time.Second, "the new process's first converged pass", func() bool {
+		return svc.value("statussync_reconcile_last_success_timestamp_seconds") > decided
+	})
 	time.Sleep(time.Second)
 	if got := front.status(id); got != cachettest.StatusPerformanceIssues {
 		t.Errorf("after the restart Cachet shows %d, want the person's 2", got)
@@ -137,5 +145,21 @@ func TestPeopleEdits(t *testing.T) {
 	}
 	if in, _ := front.Incident(inc); in.Status != 4 {
 		t.Errorf("the resolved incident is %d again", in.Status)
+	}
+	if all := incidentsOf(front.Server, id); len(all) != 1 {
+		t.Errorf("a second incident for the outage that continued across the restart: %s", describe(front.Server, all))
+	}
+
+	// The documented rule: the next outage, after the component was
+	// operational again, gets a new incident.
+	tgt.set(targetUp)
+	eventually(t, 10*time.Second, "the recovery decided", func() bool { return desired() == 1 })
+	tgt.set(targetDown)
+	eventually(t, 10*time.Second, "the next outage with a new incident", func() bool {
+		all := incidentsOf(front.Server, id)
+		return len(all) > 1 && all[len(all)-1].Status != 4
+	})
+	if all := incidentsOf(front.Server, id); len(all) != 2 {
+		t.Errorf("want the resolved incident and the next outage's: %s", describe(front.Server, all))
 	}
 }
