@@ -145,14 +145,19 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config, cloudns *monitor
 	var polled []Job // cloudns monitors, also run after every poll
 	for _, spec := range cfg.Monitors {
 		entry := entries[spec.Name]
+		target := guardTarget(spec)
 		job := Job{
 			Name:     spec.Name,
 			Interval: spec.Interval,
 			Cron:     spec.Cron,
 			Timeout:  spec.Timeout,
 			Run: func(ctx context.Context) {
+				began := e.opts.Now()
 				r := entry.mon.Check(ctx)
-				if r.Status == monitors.StatusDown && g.guards(spec) && g.isolated(ctx, guardTarget(spec)) {
+				if r.Status == monitors.StatusUp || r.Status == monitors.StatusDegraded {
+					g.succeeded(target, e.opts.Now())
+				}
+				if r.Status == monitors.StatusDown && g.guards(spec) && g.isolated(ctx, target, began) {
 					r.Status = monitors.StatusUnknown
 					r.Reason = "statussync's own connectivity is down"
 				}

@@ -26,7 +26,10 @@ const defaultGuardSize = 8
 // turned into unknown. Asking at the moment of the failure, rather than
 // reading the members' last scheduled results, means that the order in
 // which checks happen to run cannot let a local outage through (at
-// start-up, or when the network dies between two checks).
+// start-up, or when the network dies between two checks). A scheduled
+// check of another target that succeeded while the failing check ran is
+// the one result read: it shows the network worked then, and on a busy
+// machine it spares a verdict from a member that misses its timeout.
 //
 // The members are connectivity.monitors when configured. Without them, the
 // default guard takes a sample of the configured monitors (cloudns ones
@@ -45,6 +48,50 @@ type guard struct {
 	mu    sync.Mutex         // held while evaluating, so concurrent callers share one run
 	reach map[string]reachAt // by member name: its last check
 	now   func() time.Time
+
+	okMu   sync.Mutex
+	lastOK map[string]time.Time // by target: when a scheduled check of it last succeeded
+}
+
+// succeeded records that a scheduled check of target succeeded at. A nil
+// guard, or a monitor without a target, records nothing.
+func (g *guard) succeeded(target string, at time.Time) {
+	if g == nil || target == "" {
+		return
+	}
+	g.okMu.Lock()
+	defer g.okMu.Unlock()
+	if g.lastOK == nil {
+		g.lastOK = map[string]time.Time{}
+	}
+	if at.After(g.lastOK[target]) {
+		g.lastOK[target] = at
+	}
+}
+
+// answeredSince reports whether a target that may judge a failure of
+// target (for the default guard any other target, else a member's) has
+// answered a scheduled check since began: statussync was not cut off
+// while the failing check ran, whatever the guard's members would say
+// now. On a busy machine a member's own check can miss its timeout; a
+// success already seen is proof enough.
+func (g *guard) answeredSince(target string, began time.Time) bool {
+	g.okMu.Lock()
+	defer g.okMu.Unlock()
+	for t, at := range g.lastOK {
+		if t == target || at.Before(began) {
+			continue
+		}
+		if g.fallback {
+			return true
+		}
+		for _, m := range g.members {
+			if m.target == t {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // reachAt is one member's last verdict: up or degraded, and when.
@@ -124,14 +171,19 @@ func (g *guard) guards(spec config.MonitorSpec) bool {
 	return true
 }
 
-// isolated reports whether statussync looks cut off now: every member
+// isolated reports whether statussync looks cut off now, for a check of
+// target that began at began: not when another target answered a
+// scheduled check since; otherwise when every member
 // fails (for the default guard, every member with a target other than
 // target, and there must be one). Only those members are checked: a
 // member on the failing target says nothing, and checking it (a target
 // that hangs) would hold every failing monitor for its whole timeout. The
 // checks run detached from the caller's deadline, each with its own
 // timeout, so a caller near its own timeout cannot make them fail.
-func (g *guard) isolated(ctx context.Context, target string) bool {
+func (g *guard) isolated(ctx context.Context, target string, began time.Time) bool {
+	if g.answeredSince(target, began) {
+		return false
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var judges, stale []guardMember

@@ -135,18 +135,48 @@ func TestDefaultGuardChecksOnlyJudges(t *testing.T) {
 		{name: "a", target: "a:80", mon: down, timeout: time.Second},
 		{name: "b", target: "b:80", mon: up, timeout: time.Second},
 	}}
-	if g.isolated(context.Background(), "a:80") {
+	if g.isolated(context.Background(), "a:80", time.Now()) {
 		t.Error("a failing while b answers: isolated")
 	}
 	if n := down.checks.Load(); n != 0 {
 		t.Errorf("the failing target's own member was checked %d times", n)
 	}
 	// b's verdict is fresh: judging a's failure again checks nothing.
-	if g.isolated(context.Background(), "a:80"); up.checks.Load() != 1 {
+	if g.isolated(context.Background(), "a:80", time.Now()); up.checks.Load() != 1 {
 		t.Errorf("b checked %d times, want 1 (its verdict is fresh)", up.checks.Load())
 	}
 	// b failing is judged by a alone, which fails too: isolated.
-	if !g.isolated(context.Background(), "b:80") || down.checks.Load() != 1 {
+	if !g.isolated(context.Background(), "b:80", time.Now()) || down.checks.Load() != 1 {
 		t.Errorf("b failing, judged by a (down, checked %d times): not isolated", down.checks.Load())
 	}
+}
+
+// TestDefaultGuardTakesSuccessesSinceTheCheckBegan: a scheduled check of
+// another target that succeeded while the failing check ran shows the
+// network worked; the failure stands without asking the members, whose
+// own checks can miss their timeout on a busy machine (a real outage then
+// read as "our network is down" for minutes: TestOutageOnPageSoonAfterStart).
+// A success from before the failing check began proves nothing.
+func TestDefaultGuardTakesSuccessesSinceTheCheckBegan(t *testing.T) {
+	slow := &countingMonitor{status: monitors.StatusDown} // b, timing out under load
+	g := &guard{fallback: true, now: time.Now, members: []guardMember{
+		{name: "a", target: "a:80", mon: &countingMonitor{status: monitors.StatusDown}, timeout: time.Second},
+		{name: "b", target: "b:80", mon: slow, timeout: time.Second},
+	}}
+	began := time.Now()
+	g.succeeded("c:80", began.Add(-time.Millisecond)) // before: no proof
+	g.succeeded("a:80", began.Add(time.Millisecond))  // the failing target itself: no proof
+	if !g.isolated(context.Background(), "a:80", began) || slow.checks.Load() != 1 {
+		t.Fatalf("no other target answered since the check began: want isolated after asking b (asked %d times)", slow.checks.Load())
+	}
+	g.reach = nil
+	g.succeeded("c:80", began.Add(time.Millisecond))
+	if g.isolated(context.Background(), "a:80", began) {
+		t.Error("c answered while a's check ran: isolated")
+	}
+	if n := slow.checks.Load(); n != 1 {
+		t.Errorf("b asked %d times, want 1: a success since the check began is proof enough", n)
+	}
+	var nilGuard *guard
+	nilGuard.succeeded("c:80", began) // monitors without a guard record nothing
 }
