@@ -100,7 +100,7 @@ func TestMaintenanceWindow(t *testing.T) {
 // reopens it, opens no second one for the outage that continues, and the
 // person's status stands across a restart (the new process takes the
 // decision from Cachet, as a new leader would after a handover: see
-// test/ha's TestPeopleEditsAcrossHandover). The next outage gets its own
+// test/ha's TestPeopleEditsAcrossHandover for a real one). The next outage gets its own
 // incident.
 func TestPeopleEdits(t *testing.T) {
 	front := newCachetFront(t)
