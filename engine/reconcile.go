@@ -278,6 +278,23 @@ func (r *Reconciler) snapshot() (ReconcilerConfig, []wantSnap, map[string]*serie
 	return r.cfg, out, samples, reread
 }
 
+// current reports whether every desire is still the one in wants: none
+// changed, and none appeared, since the snapshot.
+func (r *Reconciler) current(wants []wantSnap) bool {
+	// Lock: reads the versions.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.wants) != len(wants) {
+		return false
+	}
+	for _, s := range wants {
+		if w, ok := r.wants[s.spec.Name]; !ok || w.version != s.version {
+			return false
+		}
+	}
+	return true
+}
+
 // watch returns a context that is cancelled when the component's desire
 // moves past version: a write for a desire that has passed must not land,
 // even from inside the page client's own retry of it (waiting out a

@@ -171,9 +171,12 @@ func (t *term) pass(ctx context.Context) time.Time {
 		failed = failed || err != nil
 	}
 	failed = !t.flushMetrics(ctx) || failed
-	if !failed && len(t.retry) == 0 {
-		// Nothing failed and nothing waits out a backoff: the page is
-		// where this pass wanted it.
+	if !failed && len(t.retry) == 0 && t.r.current(wants) {
+		// Nothing failed, nothing waits out a backoff, and no desire
+		// moved while the pass ran: the page is where statussync wants
+		// it. (A pass held up by the client's retries finishes with the
+		// snapshot it took before; what changed since is the next
+		// pass's work, not a success of this one.)
 		t.r.metrics.reconcileLastSuccess.Set(float64(t.r.now().UnixNano()) / 1e9)
 	}
 	for _, b := range t.retry {
