@@ -574,3 +574,30 @@ func TestResolvedIncidentStaysResolvedAcrossRestarts(t *testing.T) {
 	h3.rec.Desire(ComponentUpdate{Component: c, To: ComponentMajorOutage, At: time.Now().Add(2 * time.Minute), Reasons: map[string]string{"m": "HTTP 503"}})
 	h3.eventually("new outage, new incident", func() bool { return len(p.open(1)) == 1 })
 }
+
+// A pass may count as a success only while the desires it worked from are
+// still the current ones: one held up by the client's retries through an
+// outage finishes with its old snapshot, and the page is not yet where
+// statussync wants it.
+func TestPassSnapshotCurrentOnlyUntilADesireMoves(t *testing.T) {
+	cs := specs(t, false, map[string]int{"A": 1, "B": 2})
+	r := NewReconciler(ReconcilerDeps{})
+	r.Desire(ComponentUpdate{Component: cs[0], To: ComponentOperational, At: time.Now()})
+	_, wants, _, _ := r.snapshot()
+	if !r.current(wants) {
+		t.Fatal("nothing changed since the snapshot, yet it is not current")
+	}
+	r.Desire(ComponentUpdate{Component: cs[0], To: ComponentOperational, At: time.Now()})
+	if !r.current(wants) {
+		t.Error("repeating the same desire made the snapshot stale")
+	}
+	r.Desire(ComponentUpdate{Component: cs[1], To: ComponentOperational, At: time.Now()})
+	if r.current(wants) {
+		t.Error("a component decided after the snapshot left it current")
+	}
+	_, wants, _, _ = r.snapshot()
+	r.Desire(ComponentUpdate{Component: cs[0], To: ComponentMajorOutage, At: time.Now()})
+	if r.current(wants) {
+		t.Error("a desire changed after the snapshot left it current")
+	}
+}
