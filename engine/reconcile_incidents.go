@@ -157,39 +157,50 @@ func (t *term) openEpisode(ctx context.Context, w wantSnap, key IncidentKey, ep 
 			if len(open) > 1 {
 				t.r.logger.Warn("several open statussync incidents for one component, adopting the newest", "component", name, "incidents", len(open))
 			}
-			t.incidents[ep.Key] = &incident{id: open[0].ID, posted: ep.Level}
-			t.r.logger.Info("adopted open incident", "component", name, "incident_id", open[0].ID)
-			return nil
-		}
-		// An incident of this outage that is no longer open was resolved
-		// (or deleted) by a person before this term began: it stays so,
-		// and the outage gets no other one.
-		recorded, err := t.page.EpisodeRecorded(ctx, key, t.episode(ep))
-		if err != nil {
-			return fmt.Errorf("look for this outage's incident: %w", err)
-		}
-		if recorded {
-			t.incidents[ep.Key] = &incident{posted: ep.Level, handedBack: true}
-			t.r.logger.Info("this outage's incident was resolved by hand before this term, leaving it resolved for the rest of the outage",
-				"component", name, "episode", t.episode(ep))
-			return nil
-		}
-		wctx, cancel := t.r.watch(ctx, name, w.version)
-		defer cancel()
-		if wctx.Err() != nil {
-			return errPassed // the outage changed while we looked: the next pass looks again
-		}
-		start := t.maint.outageStart(key.ComponentID, ep)
-		id, err := t.createIncident(wctx, w, key, ep, start, false)
-		if err != nil {
-			if wctx.Err() != nil && ctx.Err() == nil {
-				return errPassed // the outage changed during the create; the next pass looks again
+			posted := ep.Level // a restart's incident was told of the outage as it stands
+			if lvl, ok := t.abandoned[ep.Key]; ok && open[0].Episode == t.episode(ep) {
+				posted = lvl // our own create, whose answer was given up: it reports its level
 			}
-			return fmt.Errorf("open incident: %w", err)
+			delete(t.abandoned, ep.Key)
+			inc = &incident{id: open[0].ID, posted: posted}
+			t.incidents[ep.Key] = inc
+			t.r.logger.Info("adopted open incident", "component", name, "incident_id", open[0].ID)
+			if inc.posted == ep.Level {
+				return nil
+			}
 		}
-		t.incidents[ep.Key] = &incident{id: id, posted: ep.Level}
-		t.r.logger.Info("incident opened", "component", name, "incident_id", id, "status", ep.Level.String(), "occurred_at", start)
-		return nil
+		if inc == nil {
+			// An incident of this outage that is no longer open was resolved
+			// (or deleted) by a person before this term began: it stays so,
+			// and the outage gets no other one.
+			recorded, err := t.page.EpisodeRecorded(ctx, key, t.episode(ep))
+			if err != nil {
+				return fmt.Errorf("look for this outage's incident: %w", err)
+			}
+			if recorded {
+				t.incidents[ep.Key] = &incident{posted: ep.Level, handedBack: true}
+				t.r.logger.Info("this outage's incident was resolved by hand before this term, leaving it resolved for the rest of the outage",
+					"component", name, "episode", t.episode(ep))
+				return nil
+			}
+			wctx, cancel := t.r.watch(ctx, name, w.version)
+			defer cancel()
+			if wctx.Err() != nil {
+				return errPassed // the outage changed while we looked: the next pass looks again
+			}
+			start := t.maint.outageStart(key.ComponentID, ep)
+			id, err := t.createIncident(wctx, w, key, ep, start, false)
+			if err != nil {
+				t.abandoned[ep.Key] = ep.Level // Cachet may have stored it all the same: see abandoned
+				if wctx.Err() != nil && ctx.Err() == nil {
+					return errPassed // the outage changed during the create; the next pass looks again
+				}
+				return fmt.Errorf("open incident: %w", err)
+			}
+			t.incidents[ep.Key] = &incident{id: id, posted: ep.Level}
+			t.r.logger.Info("incident opened", "component", name, "incident_id", id, "status", ep.Level.String(), "occurred_at", start)
+			return nil
+		}
 	}
 	if inc.handedBack || inc.posted == ep.Level {
 		return nil

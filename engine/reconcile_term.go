@@ -37,6 +37,11 @@ type term struct {
 
 	// incidents is what this term did about each outage episode, by key.
 	incidents map[string]*incident
+	// abandoned holds, by episode key, the level of an incident create
+	// that failed or was given up (the outage moved on while it ran):
+	// Cachet may have stored it all the same, and if a later pass finds it,
+	// it reports that level, which may no longer be the current one.
+	abandoned map[string]ComponentState
 	// leftovers are statussync's open incidents by component id, from one
 	// listing at the start (nil while unknown); checked names the
 	// components whose leftovers were dealt with.
@@ -79,6 +84,7 @@ func newTerm(r *Reconciler) *term {
 		overrides: map[int]time.Time{},
 		maint:     maintenance{seenIn: map[int]time.Time{}, seenOut: map[int]time.Time{}},
 		incidents: map[string]*incident{},
+		abandoned: map[string]ComponentState{},
 		checked:   map[int]bool{},
 		seen:      map[int]bool{},
 		carried:   map[string]string{},

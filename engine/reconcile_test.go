@@ -601,3 +601,33 @@ func TestPassSnapshotCurrentOnlyUntilADesireMoves(t *testing.T) {
 		t.Error("a desire changed after the snapshot left it current")
 	}
 }
+
+// An incident create that Cachet stored, but whose answer the writer gave
+// up on because the outage's level moved on meanwhile, is found again by
+// the next pass: it still reports the level it was created with, so the
+// new level is posted to it (not taken as already told).
+func TestAbandonedCreateIsToldOfTheNewLevel(t *testing.T) {
+	p := newMemPage()
+	p.addComponent(1, "GitLab", ComponentOperational)
+	c := spec(t, "GitLab", 1, true)
+	var h *recHarness
+	first := true
+	p.lose = func(op string, _ int) bool {
+		if op != "create-incident" || !first {
+			return false
+		}
+		first = false
+		h.desire(c, ComponentMajorOutage) // the level moves while the create is in flight
+		return true
+	}
+	h = newRecHarness(t, p, c)
+	h.desire(c, ComponentPartialOutage)
+	h.eventually("incident opened and told of the major outage", func() bool {
+		all := p.allIncidents()
+		return len(all) == 1 && len(all[0].updates) == 2
+	})
+	h.settle()
+	if all := p.allIncidents(); len(all) != 1 || len(all[0].updates) != 2 {
+		t.Fatalf("incidents %+v, want one with its create and one update", all)
+	}
+}
