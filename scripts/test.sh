@@ -50,9 +50,10 @@ if [ -n "${QUICK:-}" ]; then
   exit 0
 fi
 
-step "promtool check rules, test rules"
+step "promtool check rules, test rules (statussync's, and blackbox's alerts over /probe and blackbox)"
 (cd deploy && go tool -modfile=tools.mod promtool check rules prometheus/statussync.rules.yml \
-  && go tool -modfile=tools.mod promtool test rules prometheus/statussync.rules.test.yml)
+  && go tool -modfile=tools.mod promtool test rules prometheus/statussync.rules.test.yml \
+  && go tool -modfile=tools.mod promtool test rules prometheus/blackbox-compat.test.yml)
 
 step "fuzz smoke"
 FUZZTIME=${FUZZTIME:-10s} ./scripts/fuzz-smoke.sh
