@@ -88,10 +88,22 @@ type explicit func(key string, zero bool) bool
 
 func (c *Config) explicitFor(i int) explicit {
 	return func(key string, zero bool) bool {
-		if c.rawKeys == nil {
-			return !zero
+		path := monitorPath(i) + "." + key
+		switch {
+		case c.rawKeys != nil:
+			set := c.rawKeys[path]
+			if set && zero {
+				if c.explicitZero == nil {
+					c.explicitZero = map[string]bool{}
+				}
+				c.explicitZero[path] = true
+			}
+			return set
+		case zero:
+			return c.explicitZero[path]
+		default:
+			return true
 		}
-		return c.rawKeys[monitorPath(i)+"."+key]
 	}
 }
 

@@ -87,10 +87,27 @@ func (s IncidentSpec) Render(which string, d IncidentData) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
-func (s *IncidentSpec) compile(p *problems, path, object string) {
+// compiledTemplates shares compiled incident templates between the
+// components of one load that use the same texts (usually all of them use
+// the defaults): a compiled set is ~12 KB, which at 1,000 components was
+// 12 MB of identical trees. Compiled templates are read-only and safe to
+// execute concurrently.
+type compiledTemplates map[IncidentTemplates]map[string]*template.Template
+
+func (s *IncidentSpec) compile(p *problems, path, object string, shared compiledTemplates) {
 	if !s.Enabled {
 		return
 	}
+	if c, ok := shared[s.Templates]; ok {
+		s.compiled = c
+		return
+	}
+	failed := len(p.errs)
+	defer func() {
+		if len(p.errs) == failed && shared != nil {
+			shared[s.Templates] = s.compiled
+		}
+	}()
 	sample := IncidentData{
 		Component: "Example", Status: "major outage",
 		Start: time.Unix(1_700_000_000, 0).UTC(), End: time.Unix(1_700_003_600, 0).UTC(), Duration: time.Hour,

@@ -141,6 +141,7 @@ func Load(path string, environ []string, opts ...LoadOption) (*Config, error) {
 		return nil, p.err()
 	}
 	cfg.fingerprint(raw)
+	cfg.rawKeys = nil
 	cfg.IgnoredEnv = ignored
 	cfg.Checksum = hex.EncodeToString(sum.Sum(nil))
 	return cfg, nil

@@ -273,6 +273,7 @@ func minPeriod(s cron.Schedule) time.Duration {
 func (c *Config) validateComponents(p *problems, monitors map[string]int) {
 	names := map[string]int{}
 	ids := map[int]int{}
+	templates := compiledTemplates{}
 	for i := range c.Components {
 		cs := &c.Components[i]
 		path := fmt.Sprintf("components[%d]", i)
@@ -307,7 +308,7 @@ func (c *Config) validateComponents(p *problems, monitors map[string]int) {
 				p.add(path+".status_map."+from, obj, "%q must be one of %s", to, strings.Join(statusMapKeys, ", "))
 			}
 		}
-		cs.Incidents.compile(p, path+".incidents", obj)
+		cs.Incidents.compile(p, path+".incidents", obj, templates)
 		switch cs.Rule {
 		case RuleWorst, RuleAnyUp:
 			if cs.Quorum != 0 {
