@@ -112,7 +112,7 @@ func newGuard(cfg *config.Config, entries map[string]*monitorEntry, now func() t
 	if len(cfg.Connectivity.Monitors) > 0 {
 		for _, name := range cfg.Connectivity.Monitors {
 			e := entries[name]
-			g.members = append(g.members, guardMember{name: name, target: guardTarget(e.spec), mon: e.mon, timeout: e.spec.Timeout})
+			g.members = append(g.members, guardMember{name: name, target: guardTarget(*e.spec), mon: e.mon, timeout: e.spec.Timeout})
 		}
 		return g
 	}

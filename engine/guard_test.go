@@ -91,7 +91,7 @@ func TestDefaultGuardSample(t *testing.T) {
 	add := func(spec config.MonitorSpec, kind string) {
 		spec.Kind = kind
 		specs = append(specs, spec)
-		entries[spec.Name] = &monitorEntry{spec: spec}
+		entries[spec.Name] = &monitorEntry{spec: &spec}
 	}
 	for i := range 12 {
 		add(config.MonitorSpec{Name: fmt.Sprintf("h%d", i), HTTP: &config.HTTPProbe{URL: fmt.Sprintf("https://host%d.example.org/x", i%10)}}, "http")
@@ -107,7 +107,7 @@ func TestDefaultGuardSample(t *testing.T) {
 	if want := "[h0 dns h1 h2 h3 h4 h5 h6]"; fmt.Sprint(names) != want {
 		t.Errorf("sample %v, want %s", names, want)
 	}
-	if g.guards(entries["ns"].spec) || !g.guards(entries["h11"].spec) {
+	if g.guards(*entries["ns"].spec) || !g.guards(*entries["h11"].spec) {
 		t.Error("cloudns monitors must not be guarded, every other monitor must")
 	}
 }

@@ -234,7 +234,7 @@ func TestStartGraceEnds(t *testing.T) {
 }
 
 func TestStartGraceLength(t *testing.T) {
-	mk := func(spec config.MonitorSpec) *monitorEntry { return &monitorEntry{spec: spec} }
+	mk := func(spec config.MonitorSpec) *monitorEntry { return &monitorEntry{spec: &spec} }
 	cfg := &config.Config{CloudNS: config.CloudNSConfig{PollInterval: time.Minute}}
 	entries := map[string]*monitorEntry{
 		"http":    mk(config.MonitorSpec{Interval: 30 * time.Second, Timeout: 10 * time.Second, FailuresBeforeDown: 2, SuccessesBeforeUp: 1}),

@@ -322,12 +322,17 @@ func (m *Metrics) familyValues(lv []string, f family, extra string) []string {
 // observe records a check in its monitor's record. A monitor that is not
 // (or no longer) configured records nothing.
 func (m *Metrics) observe(spec config.MonitorSpec, r Result, took time.Duration) {
+	m.observeAs(spec.Name, spec.Kind, r, took)
+}
+
+// observeAs is observe for monitor name of kind.
+func (m *Metrics) observeAs(name, kind string, r Result, took time.Duration) {
 	if m == nil {
 		return
 	}
-	m.checkDur.WithLabelValues(spec.Kind).Observe(took.Seconds())
+	m.checkDur.WithLabelValues(kind).Observe(took.Seconds())
 	m.mu.RLock()
-	rec := m.byName[spec.Name]
+	rec := m.byName[name]
 	m.mu.RUnlock()
 	if rec == nil {
 		return
