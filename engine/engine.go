@@ -85,6 +85,9 @@ type monitorEntry struct {
 	mon        monitors.Monitor
 	state      monitorState
 	components []*componentEntry
+	// transitions counts changes of the decided state by the state
+	// changed to (statussync_monitor_transitions_total), by Status.
+	transitions [monitors.StatusCount]atomic.Uint64
 }
 
 type componentEntry struct {
@@ -238,6 +241,11 @@ func (e *Engine) Apply(ctx context.Context, cfg *config.Config, cloudns *monitor
 	e.components = components
 	e.opts.MonitorMetrics.Init(cfg.Monitors)
 	e.opts.Metrics.init(cfg)
+	shownEntries := make([]*monitorEntry, len(cfg.Monitors))
+	for i := range cfg.Monitors {
+		shownEntries[i] = entries[cfg.Monitors[i].Name]
+	}
+	e.opts.Metrics.transitions.show(shownEntries)
 	e.opts.Sink.Configure(cfg)
 	// Monitors may have moved between components: re-decide every
 	// component from the kept monitor states.
@@ -338,7 +346,9 @@ func (e *Engine) observe(gen uint64, name string, r monitors.Result) {
 		attrs = append(attrs, "err", r.Err)
 	}
 	e.logger.Info("monitor state changed", attrs...)
-	e.opts.Metrics.monitorTransitions.WithLabelValues(name, m.state.state.String()).Inc()
+	if st := int(m.state.state); st >= 0 && st < len(m.transitions) {
+		m.transitions[st].Add(1)
+	}
 	e.countStates()
 	for _, c := range m.components {
 		e.decide(c, m.state.since)

@@ -22,7 +22,10 @@ const (
 	StatusDown
 )
 
-var statusNames = [...]string{"unknown", "up", "degraded", "down"}
+var statusNames = [StatusCount]string{"unknown", "up", "degraded", "down"}
+
+// StatusCount is the number of Status values, for arrays indexed by Status.
+const StatusCount = 4
 
 func (s Status) String() string {
 	if s < 0 || int(s) >= len(statusNames) {
