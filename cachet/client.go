@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -22,8 +23,8 @@ import (
 	"github.com/statussync/statussync/internal/apiclient"
 )
 
-// Defaults applied by New to zero-valued Options fields. They are exported
-// so that configuration code can show them.
+// The values DefaultOptions starts from. They are exported so that
+// configuration code can show them; New itself never substitutes them.
 const (
 	DefaultTimeout      = 10 * time.Second
 	DefaultUserAgent    = "statussync"
@@ -47,7 +48,10 @@ const maxPages = 1000
 // maxResponseBytes bounds a response body.
 const maxResponseBytes = 16 << 20
 
-// Options configures a Client. Only BaseURL is required.
+// Options configures a Client. New uses every value as given: start from
+// DefaultOptions and set BaseURL, Token and what else differs. A value
+// that cannot work (a zero timeout, a burst of 0, waits in the wrong
+// order) is an error naming the field, never quietly replaced.
 type Options struct {
 	// BaseURL is the API base including any path prefix, for example
 	// "https://status.example.org/api" or "https://example.org/status/api".
@@ -55,10 +59,10 @@ type Options struct {
 	// Token is a Cachet 3 API key (a Sanctum token, "<id>|<secret>"), sent as
 	// "Authorization: Bearer". Empty means anonymous reads only.
 	Token string
-	// Timeout bounds each HTTP attempt; 0 means DefaultTimeout. The caller's
+	// Timeout bounds each HTTP attempt and must be positive. The caller's
 	// context bounds the whole call, retries included.
 	Timeout time.Duration
-	// UserAgent is sent on every request; empty means DefaultUserAgent.
+	// UserAgent is sent on every request; it must not be empty.
 	UserAgent string
 	// Registerer receives the client's metrics; nil disables them. Clients
 	// built again with the same Registerer share the collectors.
@@ -68,29 +72,89 @@ type Options struct {
 	// TLSConfig customises TLS, for example a private CA. nil uses Go's
 	// defaults, with certificate verification on.
 	TLSConfig *tls.Config
-	// MaxRetries is how many times a failed attempt may be retried;
-	// 0 means DefaultMaxRetries and a negative value disables retries.
+	// MaxRetries is how many times a failed attempt may be retried: 0
+	// sends every request once. It must not be negative.
 	MaxRetries int
 	// RetryWaitMin and RetryWaitMax bound the backoff between retries, and
-	// RetryWaitMax also caps a server's Retry-After; 0 means the defaults.
+	// RetryWaitMax also caps a server's Retry-After. RetryWaitMin must be
+	// positive (a backoff from 0 never grows) and at most RetryWaitMax.
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
 	// RateLimit is the client-side request rate in requests per second and
-	// RateBurst the burst; 0 means DefaultRateLimit / DefaultRateBurst and a
-	// negative RateLimit disables client-side limiting. Cachet counts
-	// requests per token user, so replicas sharing a token share its limit.
+	// RateBurst the burst, at least 1. A negative RateLimit disables
+	// client-side limiting (RateBurst is then unused); 0 is an error, since
+	// it would stop the client after one burst. Cachet counts requests per
+	// token user, so replicas sharing a token share its limit.
 	RateLimit float64
 	RateBurst int
 	// RateLimitWindow is the period the server's X-RateLimit-Limit counts
-	// over; 0 means DefaultRateLimitWindow, Laravel's minute. The client
-	// slows to 80% of the limit a response states, whatever RateLimit says,
-	// and pauses when X-RateLimit-Remaining runs low; a 429 holds every
-	// request back for the whole Retry-After (at most two minutes). Tests
-	// shorten the window to run a minute's traffic in seconds.
+	// over, Laravel's minute in DefaultOptions; it must be positive. The
+	// client slows to 80% of the limit a response states, whatever
+	// RateLimit says, and pauses when X-RateLimit-Remaining runs low; a 429
+	// holds every request back for the whole Retry-After (at most two
+	// minutes). Tests shorten the window to run a minute's traffic in
+	// seconds.
 	RateLimitWindow time.Duration
 	// Location is the time zone of the Cachet application (its APP_TIMEZONE),
-	// used to read the offset-less timestamps Cachet renders. nil means UTC.
+	// used to read the offset-less timestamps Cachet renders and to write
+	// dates. It must not be nil; DefaultOptions sets UTC.
 	Location *time.Location
+}
+
+// DefaultOptions returns Options holding the default of every tunable
+// (DefaultTimeout, DefaultUserAgent, DefaultMaxRetries,
+// DefaultRetryWaitMin/Max, DefaultRateLimit, DefaultRateBurst,
+// DefaultRateLimitWindow, UTC). BaseURL and Token are left empty, and so
+// are the optional Registerer, Logger and TLSConfig.
+func DefaultOptions() Options {
+	return Options{
+		Timeout:         DefaultTimeout,
+		UserAgent:       DefaultUserAgent,
+		MaxRetries:      DefaultMaxRetries,
+		RetryWaitMin:    DefaultRetryWaitMin,
+		RetryWaitMax:    DefaultRetryWaitMax,
+		RateLimit:       DefaultRateLimit,
+		RateBurst:       DefaultRateBurst,
+		RateLimitWindow: DefaultRateLimitWindow,
+		Location:        time.UTC,
+	}
+}
+
+// validate reports every value of o that cannot work, each naming its
+// field. BaseURL and Token are checked by New.
+func (o Options) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if o.Timeout <= 0 {
+		bad("Timeout %v must be positive", o.Timeout)
+	}
+	if o.UserAgent == "" {
+		bad("UserAgent is empty")
+	} else if strings.ContainsFunc(o.UserAgent, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		bad("UserAgent %q contains control characters", o.UserAgent)
+	}
+	if o.MaxRetries < 0 {
+		bad("MaxRetries %d must not be negative (0 disables retries)", o.MaxRetries)
+	}
+	if o.RetryWaitMin <= 0 {
+		bad("RetryWaitMin %v must be positive", o.RetryWaitMin)
+	}
+	if o.RetryWaitMax < o.RetryWaitMin {
+		bad("RetryWaitMax %v must not be below RetryWaitMin %v", o.RetryWaitMax, o.RetryWaitMin)
+	}
+	switch {
+	case o.RateLimit == 0 || math.IsNaN(o.RateLimit):
+		bad("RateLimit %v must be positive, or negative to disable client-side limiting", o.RateLimit)
+	case o.RateLimit > 0 && o.RateBurst < 1:
+		bad("RateBurst %d must be at least 1 while RateLimit %v limits the rate", o.RateBurst, o.RateLimit)
+	}
+	if o.RateLimitWindow <= 0 {
+		bad("RateLimitWindow %v must be positive", o.RateLimitWindow)
+	}
+	if o.Location == nil {
+		bad("Location is nil (use time.UTC for UTC)")
+	}
+	return errors.Join(errs...)
 }
 
 // Client talks to one Cachet 3.x API. It is safe for concurrent use.
@@ -121,12 +185,16 @@ type Client struct {
 	retired atomic.Bool
 }
 
-// New validates opts and builds a Client. It makes no request; call Ping
-// or Version to check connectivity.
+// New validates opts and builds a Client that uses them exactly as given
+// (see Options). It makes no request; call Ping or Version to check
+// connectivity.
 func New(opts Options) (*Client, error) {
 	base, err := normalizeBaseURL(opts.BaseURL)
 	if err != nil {
 		return nil, err
+	}
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("cachet: invalid options: %w", err)
 	}
 	if strings.ContainsFunc(opts.Token, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		// The token itself must not be echoed.
@@ -151,33 +219,23 @@ func New(opts Options) (*Client, error) {
 		token:      opts.Token,
 		log:        logger,
 		metrics:    metrics,
-		maxRetries: orDefault(opts.MaxRetries, DefaultMaxRetries),
-		waitMin:    orDefault(opts.RetryWaitMin, DefaultRetryWaitMin),
-		waitMax:    orDefault(opts.RetryWaitMax, DefaultRetryWaitMax),
+		maxRetries: opts.MaxRetries,
+		waitMin:    opts.RetryWaitMin,
+		waitMax:    opts.RetryWaitMax,
 		loc:        opts.Location,
 		caps:       caps,
-	}
-	if c.maxRetries < 0 {
-		c.maxRetries = 0
-	}
-	if c.waitMax < c.waitMin {
-		c.waitMax = c.waitMin
-	}
-	if c.loc == nil {
-		c.loc = time.UTC
+		window:     opts.RateLimitWindow,
 	}
 	c.configuredRate, c.configuredBurst = rate.Inf, 1
-	if opts.RateLimit >= 0 {
-		c.configuredRate = rate.Limit(orDefault(opts.RateLimit, DefaultRateLimit))
-		c.configuredBurst = max(orDefault(opts.RateBurst, DefaultRateBurst), 1)
+	if opts.RateLimit > 0 {
+		c.configuredRate, c.configuredBurst = rate.Limit(opts.RateLimit), opts.RateBurst
 	}
 	c.limiter = rate.NewLimiter(c.configuredRate, c.configuredBurst)
-	c.window = orDefault(opts.RateLimitWindow, DefaultRateLimitWindow)
 
 	hc := resty.New().
-		SetTimeout(orDefault(opts.Timeout, DefaultTimeout)).
+		SetTimeout(opts.Timeout).
 		SetHeader("Accept", "application/json").
-		SetHeader("User-Agent", orDefault(opts.UserAgent, DefaultUserAgent)).
+		SetHeader("User-Agent", opts.UserAgent).
 		SetResponseBodyLimit(maxResponseBytes).
 		SetLogger(apiclient.RestyLogger{Log: logger, Redact: c.redact}).
 		// A redirect would turn a PUT into a GET or send the token to
@@ -254,14 +312,6 @@ func isLoopback(base string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // redact removes the token from text that came from the server.

@@ -3,12 +3,16 @@ package cachet
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/statussync/statussync/cachet/cachettest"
 )
@@ -21,18 +25,16 @@ func newFake(tb testing.TB, opts ...cachettest.Option) *cachettest.Server {
 	return cachettest.New(tb, append([]cachettest.Option{cachettest.WithToken(testToken, "*")}, opts...)...)
 }
 
-// newClient builds a client for base with fast retries and no client-side
-// rate limit, then applies mods.
+// newClient builds a client for base from DefaultOptions with fast retries
+// and no client-side rate limit, then applies mods.
 func newClient(tb testing.TB, base string, mods ...func(*Options)) *Client {
 	tb.Helper()
-	opts := Options{
-		BaseURL:      base,
-		Token:        testToken,
-		Timeout:      5 * time.Second,
-		RetryWaitMin: time.Millisecond,
-		RetryWaitMax: 5 * time.Millisecond,
-		RateLimit:    -1,
-	}
+	opts := DefaultOptions()
+	opts.BaseURL = base
+	opts.Token = testToken
+	opts.Timeout = 5 * time.Second
+	opts.RetryWaitMin, opts.RetryWaitMax = time.Millisecond, 5*time.Millisecond
+	opts.RateLimit = -1
 	for _, m := range mods {
 		m(&opts)
 	}
@@ -53,20 +55,40 @@ func ctxT(tb testing.TB) context.Context {
 func TestNewValidatesOptions(t *testing.T) {
 	tests := []struct {
 		name    string
-		opts    Options
+		mutate  func(*Options)
 		wantErr string
 	}{
-		{"empty base url", Options{}, "base url is empty"},
-		{"scheme", Options{BaseURL: "ftp://x/api"}, "scheme must be http or https"},
-		{"no host", Options{BaseURL: "http:///api"}, "missing host"},
-		{"credentials", Options{BaseURL: "https://u:p@x/api"}, "must not contain credentials"},
-		{"query", Options{BaseURL: "https://x/api?x=1"}, "query or fragment"},
-		{"token with newline", Options{BaseURL: "https://x/api", Token: "1|abc\n"}, "token contains whitespace"},
-		{"ok", Options{BaseURL: "https://x/status/api/", Token: "1|abc"}, ""},
+		{"empty base url", func(o *Options) { o.BaseURL = "" }, "base url is empty"},
+		{"scheme", func(o *Options) { o.BaseURL = "ftp://x/api" }, "scheme must be http or https"},
+		{"no host", func(o *Options) { o.BaseURL = "http:///api" }, "missing host"},
+		{"credentials", func(o *Options) { o.BaseURL = "https://u:p@x/api" }, "must not contain credentials"},
+		{"query", func(o *Options) { o.BaseURL = "https://x/api?x=1" }, "query or fragment"},
+		{"token with newline", func(o *Options) { o.Token = "1|abc\n" }, "token contains whitespace"},
+		{"zero timeout", func(o *Options) { o.Timeout = 0 }, "Timeout 0s must be positive"},
+		{"negative timeout", func(o *Options) { o.Timeout = -time.Second }, "Timeout -1s must be positive"},
+		{"empty user agent", func(o *Options) { o.UserAgent = "" }, "UserAgent is empty"},
+		{"user agent with newline", func(o *Options) { o.UserAgent = "a\nb" }, `UserAgent "a\nb" contains control characters`},
+		{"negative retries", func(o *Options) { o.MaxRetries = -1 }, "MaxRetries -1 must not be negative"},
+		{"zero min wait", func(o *Options) { o.RetryWaitMin = 0 }, "RetryWaitMin 0s must be positive"},
+		{"max wait below min", func(o *Options) { o.RetryWaitMin, o.RetryWaitMax = 2*time.Second, time.Second },
+			"RetryWaitMax 1s must not be below RetryWaitMin 2s"},
+		{"zero rate", func(o *Options) { o.RateLimit = 0 }, "RateLimit 0 must be positive"},
+		{"NaN rate", func(o *Options) { o.RateLimit = math.NaN() }, "RateLimit NaN must be positive"},
+		{"zero burst", func(o *Options) { o.RateBurst = 0 }, "RateBurst 0 must be at least 1"},
+		{"zero window", func(o *Options) { o.RateLimitWindow = 0 }, "RateLimitWindow 0s must be positive"},
+		{"nil location", func(o *Options) { o.Location = nil }, "Location is nil"},
+		{"ok", nil, ""},
+		{"no limit needs no burst", func(o *Options) { o.RateLimit, o.RateBurst = -1, 0 }, ""},
+		{"no retries", func(o *Options) { o.MaxRetries = 0 }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := New(tt.opts)
+			opts := DefaultOptions()
+			opts.BaseURL, opts.Token = "https://x/status/api/", "1|abc"
+			if tt.mutate != nil {
+				tt.mutate(&opts)
+			}
+			c, err := New(opts)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -81,6 +103,79 @@ func TestNewValidatesOptions(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "abc") || strings.Contains(err.Error(), ":p@") {
 				t.Errorf("error leaks a secret: %v", err)
+			}
+		})
+	}
+
+	t.Run("every bad value at once", func(t *testing.T) {
+		_, err := New(Options{BaseURL: "https://x/api"})
+		if err == nil {
+			t.Fatal("zero Options accepted")
+		}
+		for _, field := range []string{"Timeout", "UserAgent", "RetryWaitMin", "RateLimit", "RateLimitWindow", "Location"} {
+			if !strings.Contains(err.Error(), field) {
+				t.Errorf("err does not name %s: %v", field, err)
+			}
+		}
+	})
+}
+
+// TestDefaultOptionsAreTheFormerDefaults pins what a client built from
+// DefaultOptions runs with: the values New used to fill in for zero fields.
+func TestDefaultOptionsAreTheFormerDefaults(t *testing.T) {
+	opts := DefaultOptions()
+	opts.BaseURL = "https://x/api"
+	c, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]any{
+		"timeout":     c.http.GetClient().Timeout,
+		"user agent":  c.http.Header.Get("User-Agent"),
+		"max retries": c.maxRetries,
+		"wait min":    c.waitMin,
+		"wait max":    c.waitMax,
+		"rate":        c.limiter.Limit(),
+		"burst":       c.limiter.Burst(),
+		"window":      c.window,
+		"location":    c.loc,
+	}
+	want := map[string]any{
+		"timeout":     10 * time.Second,
+		"user agent":  "statussync",
+		"max retries": 3,
+		"wait min":    500 * time.Millisecond,
+		"wait max":    10 * time.Second,
+		"rate":        rate.Limit(4),
+		"burst":       5,
+		"window":      time.Minute,
+		"location":    time.UTC,
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s = %v, want %v", k, got[k], w)
+		}
+	}
+}
+
+// TestMaxRetriesIsUsedAsGiven: 0 means one attempt (it used to mean the
+// default of three retries), n means 1+n attempts.
+func TestMaxRetriesIsUsedAsGiven(t *testing.T) {
+	for _, retries := range []int{0, 1, DefaultMaxRetries} {
+		t.Run(fmt.Sprint(retries), func(t *testing.T) {
+			var hits atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				hits.Add(1)
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}))
+			t.Cleanup(srv.Close)
+			c := newClient(t, srv.URL, func(o *Options) { o.MaxRetries = retries })
+			err := c.Ping(ctxT(t))
+			if !IsStatus(err, http.StatusServiceUnavailable) {
+				t.Fatalf("err = %v, want a 503", err)
+			}
+			if got := int(hits.Load()); got != retries+1 {
+				t.Errorf("attempts = %d, want %d", got, retries+1)
 			}
 		})
 	}
@@ -550,7 +645,7 @@ func TestTimeZone(t *testing.T) {
 	}{
 		{"configured app zone", tokyo, created},
 		// Without the zone, the wall clock is read as UTC: nine hours off.
-		{"default utc", nil, created.Add(9 * time.Hour)},
+		{"default utc", DefaultOptions().Location, created.Add(9 * time.Hour)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,9 @@
 // context.Context to every call. Options.BaseURL includes any path
 // prefix: "https://status.example.org/api" for a default install,
 // "https://example.org/status/api" when CACHET_PATH is "status".
+// New uses every Options value as given and fills nothing in: start from
+// DefaultOptions, which holds the Default* constants, and change what
+// differs. A value that cannot work is an error naming the field.
 //
 // The operations are the ones statussync needs: Ping and Version;
 // components (ListComponents, GetComponent, CreateComponent,
@@ -54,14 +57,15 @@
 //
 // # Retries, idempotency and rate limits
 //
-// Each attempt waits for a client-side token bucket (DefaultRateLimit,
-// under Cachet's default 300 requests per minute per token user; replicas
-// sharing a token share that budget). Every answer's X-RateLimit-Limit
+// Each attempt waits for a client-side token bucket (Options.RateLimit and
+// RateBurst; DefaultRateLimit stays under Cachet's default 300 requests per
+// minute per token user, and replicas sharing a token share that budget). Every answer's X-RateLimit-Limit
 // lowers that rate to 80% of the limit the server states (the app shell's
 // published config adds a 60 a minute limit), and a low
 // X-RateLimit-Remaining pauses the client until the window turns.
-// Retries happen only after transport errors, 5xx and 429, never after
-// other 4xx, with capped exponential backoff and jitter; a 429 holds back
+// Retries (at most Options.MaxRetries; 0 sends each request once) happen
+// only after transport errors, 5xx and 429, never after other 4xx, with
+// capped exponential backoff and jitter; a 429 holds back
 // every request of the client for the whole Retry-After (at most two
 // minutes).
 //

@@ -154,7 +154,7 @@ func TestAPIErrors(t *testing.T) {
 func TestRetries(t *testing.T) {
 	tests := []struct {
 		name        string
-		maxRetries  int
+		noRetries   bool // MaxRetries 0 instead of DefaultMaxRetries
 		fault       func(srv *cachettest.Server)
 		call        func(ctx context.Context, c *Client, srv *cachettest.Server) error
 		wantOK      bool
@@ -181,9 +181,9 @@ func TestRetries(t *testing.T) {
 			wantStatus: 500, wantAttempt: 4,
 		},
 		{
-			name:       "retries disabled",
-			maxRetries: -1,
-			fault:      func(s *cachettest.Server) { s.FailNext(1, 503) },
+			name:      "retries disabled",
+			noRetries: true,
+			fault:     func(s *cachettest.Server) { s.FailNext(1, 503) },
 			call: func(ctx context.Context, c *Client, _ *cachettest.Server) error {
 				return c.Ping(ctx)
 			},
@@ -272,7 +272,11 @@ func TestRetries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newFake(t)
 			srv.AddComponent("API", 1)
-			c := newClient(t, srv.URL(), func(o *Options) { o.MaxRetries = tt.maxRetries })
+			c := newClient(t, srv.URL(), func(o *Options) {
+				if tt.noRetries {
+					o.MaxRetries = 0
+				}
+			})
 			tt.fault(srv)
 			err := tt.call(ctxT(t), c, srv)
 			if tt.wantOK {
@@ -423,7 +427,9 @@ func TestRateLimit(t *testing.T) {
 	})
 
 	t.Run("default stays under cachet's 300 per minute", func(t *testing.T) {
-		c, err := New(Options{BaseURL: srv.URL()})
+		opts := DefaultOptions()
+		opts.BaseURL = srv.URL()
+		c, err := New(opts)
 		if err != nil {
 			t.Fatal(err)
 		}

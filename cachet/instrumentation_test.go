@@ -95,7 +95,9 @@ func TestMetricsRegistration(t *testing.T) {
 		reg.MustRegister(prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "statussync_cachet_requests_total", Help: "other",
 		}, []string{"other"}))
-		_, err := New(Options{BaseURL: "http://127.0.0.1/api", Registerer: reg})
+		opts := DefaultOptions()
+		opts.BaseURL, opts.Registerer = "http://127.0.0.1/api", reg
+		_, err := New(opts)
 		if err == nil || !strings.Contains(err.Error(), "cachet: register metrics") {
 			t.Fatalf("err = %v", err)
 		}

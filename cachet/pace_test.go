@@ -9,7 +9,9 @@ import (
 )
 
 func TestPaceFollowsTheStatedLimit(t *testing.T) {
-	c, err := New(Options{BaseURL: "http://127.0.0.1/api"})
+	opts := DefaultOptions()
+	opts.BaseURL = "http://127.0.0.1/api"
+	c, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,9 @@ func TestEveryProfileOpensFindsAndResolvesAnIncident(t *testing.T) {
 			comp := srv.AddComponent("API", cachettest.StatusOperational)
 			other := srv.AddComponent("Web", cachettest.StatusOperational)
 			reg := prometheus.NewRegistry()
-			c, err := New(Options{BaseURL: srv.URL(), Token: "1|tok", Registerer: reg, RateLimit: -1, Location: loc})
+			opts := DefaultOptions()
+			opts.BaseURL, opts.Token, opts.Registerer, opts.RateLimit, opts.Location = srv.URL(), "1|tok", reg, -1, loc
+			c, err := New(opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,8 +137,10 @@ func TestStartupUnderSixtyPerMinuteLimitMakesNo429(t *testing.T) {
 	for i := range 100 {
 		ids = append(ids, srv.AddComponent(fmt.Sprintf("svc-%03d", i), cachettest.StatusOperational).ID)
 	}
-	c, err := New(Options{BaseURL: srv.URL(), Token: "1|tok", RateLimit: DefaultRateLimit * scale, RateBurst: DefaultRateBurst,
-		RateLimitWindow: window})
+	opts := DefaultOptions()
+	opts.BaseURL, opts.Token = srv.URL(), "1|tok"
+	opts.RateLimit, opts.RateLimitWindow = DefaultRateLimit*scale, window
+	c, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

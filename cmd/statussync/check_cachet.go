@@ -11,7 +11,7 @@ import (
 
 	"github.com/statussync/statussync/cachet"
 	"github.com/statussync/statussync/config"
-	"github.com/statussync/statussync/internal/buildinfo"
+	"github.com/statussync/statussync/internal/app"
 )
 
 // checkCachet verifies, without writing anything, what `run` will need
@@ -26,15 +26,7 @@ func checkCachet(ctx context.Context, cfg *config.Config) (problems, warnings []
 	if cc.URL == "" {
 		return nil, nil
 	}
-	client, err := cachet.New(cachet.Options{
-		BaseURL:   cc.URL,
-		Token:     cc.Token.Reveal(),
-		Timeout:   cc.Timeout,
-		UserAgent: "statussync/" + buildinfo.Get().Version,
-		TLSConfig: cc.TLS.Build(),
-		RateLimit: cc.RateLimit,
-		Location:  cc.Location(),
-	})
+	client, err := cachet.New(app.CachetOptions(cc))
 	if err != nil {
 		return []string{fmt.Sprintf("cachet: %v", err)}, nil
 	}

@@ -48,19 +48,29 @@ type writer struct {
 	done   chan struct{}
 }
 
+// CachetOptions returns the Cachet client options of a validated cachet
+// block: every value the configuration has a key for comes from cfg (which
+// config's defaults pass has filled), the rest (retries, backoff, burst,
+// the server's rate-limit window) are cachet.DefaultOptions's, and the user
+// agent names this build. Registerer and Logger are left for the caller.
+func CachetOptions(cfg config.CachetConfig) cachet.Options {
+	o := cachet.DefaultOptions()
+	o.BaseURL = cfg.URL
+	o.Token = cfg.Token.Reveal()
+	o.Timeout = cfg.Timeout
+	o.RateLimit = cfg.RateLimit
+	o.TLSConfig = cfg.TLS.Build()
+	o.Location = cfg.Location()
+	o.UserAgent = "statussync/" + buildinfo.Get().Version
+	return o
+}
+
 // newCachetClient builds the Cachet client a configuration describes.
 func newCachetClient(cfg config.CachetConfig, a *App) (*cachet.Client, error) {
-	c, err := cachet.New(cachet.Options{
-		BaseURL:    cfg.URL,
-		Token:      cfg.Token.Reveal(),
-		Timeout:    cfg.Timeout,
-		UserAgent:  "statussync/" + buildinfo.Get().Version,
-		Registerer: a.registry,
-		Logger:     a.logger.With("subsystem", "cachet"),
-		TLSConfig:  cfg.TLS.Build(),
-		RateLimit:  cfg.RateLimit,
-		Location:   cfg.Location(),
-	})
+	opts := CachetOptions(cfg)
+	opts.Registerer = a.registry
+	opts.Logger = a.logger.With("subsystem", "cachet")
+	c, err := cachet.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("cachet client: %w", err)
 	}

@@ -37,7 +37,9 @@ func waitFor(tb testing.TB, cond func() bool) {
 
 func runMetricReconciler(tb testing.TB, srv *cachettest.Server, clock *fakeClock) *engine.Reconciler {
 	tb.Helper()
-	client, err := cachet.New(cachet.Options{BaseURL: srv.URL(), Token: token, RateLimit: -1, MaxRetries: -1})
+	opts := cachet.DefaultOptions()
+	opts.BaseURL, opts.Token, opts.RateLimit, opts.MaxRetries = srv.URL(), token, -1, 0
+	client, err := cachet.New(opts)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -69,10 +69,10 @@ func newHarness(tb testing.TB, srv *cachettest.Server, incidents bool) *harness 
 // start runs a fresh reconciler (a new process, as far as Cachet can tell).
 func (h *harness) start() {
 	h.tb.Helper()
-	client, err := cachet.New(cachet.Options{
-		BaseURL: h.srv.URL(), Token: token, Timeout: 300 * time.Millisecond,
-		RetryWaitMin: 5 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond, MaxRetries: 1, RateLimit: -1,
-	})
+	opts := cachet.DefaultOptions()
+	opts.BaseURL, opts.Token, opts.Timeout = h.srv.URL(), token, 300*time.Millisecond
+	opts.RetryWaitMin, opts.RetryWaitMax, opts.MaxRetries, opts.RateLimit = 5*time.Millisecond, 20*time.Millisecond, 1, -1
+	client, err := cachet.New(opts)
 	if err != nil {
 		h.tb.Fatal(err)
 	}

@@ -53,7 +53,9 @@ func TestOutageAndBackOnRealCachet(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := strings.TrimSpace(string(raw))
-	c, err := cachet.New(cachet.Options{BaseURL: base, Token: token})
+	opts := cachet.DefaultOptions()
+	opts.BaseURL, opts.Token = base, token
+	c, err := cachet.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
