@@ -49,24 +49,18 @@ func (s *syncBuffer) String() string {
 }
 
 // newKit starts a fake without a rate limit (tests that want one set it) and
-// a fast client: 20/s, millisecond retry waits.
+// a fast client from DefaultOptions: 20/s, millisecond retry waits.
 func newKit(tb testing.TB, mutate func(*cloudns.Options), fakeOpts ...cloudnstest.Option) *kit {
 	tb.Helper()
 	fake := cloudnstest.New(tb, append([]cloudnstest.Option{cloudnstest.WithRateLimit(0)}, fakeOpts...)...)
 	fake.AddIdentity(cloudnstest.Identity{AuthID: testAuthID, Password: testPassword})
 	k := &kit{fake: fake, reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
-	opts := cloudns.Options{
-		BaseURL:      fake.URL(),
-		AuthID:       testAuthID,
-		Password:     testPassword,
-		Timeout:      2 * time.Second,
-		RateLimit:    cloudns.MaxRateLimit,
-		MaxRetries:   2,
-		RetryWaitMin: time.Millisecond,
-		RetryWaitMax: 5 * time.Millisecond,
-		Registerer:   k.reg,
-		Logger:       slog.New(slog.NewJSONHandler(k.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	}
+	opts := cloudns.DefaultOptions()
+	opts.BaseURL, opts.AuthID, opts.Password = fake.URL(), testAuthID, testPassword
+	opts.Timeout, opts.RateLimit, opts.MaxRetries = 2*time.Second, cloudns.MaxRateLimit, 2
+	opts.RetryWaitMin, opts.RetryWaitMax = time.Millisecond, 5*time.Millisecond
+	opts.Registerer = k.reg
+	opts.Logger = slog.New(slog.NewJSONHandler(k.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if mutate != nil {
 		mutate(&opts)
 	}
@@ -482,7 +476,7 @@ func TestRetriesRecover(t *testing.T) {
 
 func TestRetriesDisabled(t *testing.T) {
 	t.Parallel()
-	k := newKit(t, func(o *cloudns.Options) { o.MaxRetries = -1 })
+	k := newKit(t, func(o *cloudns.Options) { o.MaxRetries = 0 })
 	k.fake.FailNextHTTP(1, http.StatusBadGateway)
 	_, err := k.client.ListChecks(context.Background(), cloudns.ListOptions{})
 	wantKind(t, err, cloudns.KindServer)
@@ -580,8 +574,9 @@ func TestMetricsSurviveClientRebuild(t *testing.T) {
 	}
 	// A config reload builds a new client on the same registry.
 	k.client.CloseIdleConnections()
-	again, err := cloudns.New(cloudns.Options{BaseURL: k.fake.URL(), AuthID: testAuthID, Password: testPassword,
-		RateLimit: cloudns.MaxRateLimit, Registerer: k.reg})
+	opts := cloudns.DefaultOptions()
+	opts.BaseURL, opts.AuthID, opts.Password, opts.RateLimit, opts.Registerer = k.fake.URL(), testAuthID, testPassword, cloudns.MaxRateLimit, k.reg
+	again, err := cloudns.New(opts)
 	if err != nil {
 		t.Fatalf("second client on the same registry: %v", err)
 	}
@@ -597,7 +592,9 @@ func TestMetricsConflictingRegistration(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "statussync_cloudns_requests_total", Help: "other"}))
-	_, err := cloudns.New(cloudns.Options{AuthID: 1, Password: "p", Registerer: reg})
+	opts := cloudns.DefaultOptions()
+	opts.AuthID, opts.Password, opts.Registerer = 1, "p", reg
+	_, err := cloudns.New(opts)
 	if err == nil {
 		t.Fatal("want an error for a conflicting collector")
 	}
@@ -605,20 +602,35 @@ func TestMetricsConflictingRegistration(t *testing.T) {
 
 func TestNewRejectsInvalidOptions(t *testing.T) {
 	t.Parallel()
-	_, err := cloudns.New(cloudns.Options{AuthID: 1, SubAuthUser: "x", Password: testPassword})
+	opts := cloudns.DefaultOptions()
+	opts.AuthID, opts.SubAuthUser, opts.Password = 1, "x", testPassword
+	_, err := cloudns.New(opts)
 	if err == nil || !strings.Contains(err.Error(), "exactly one of") {
 		t.Fatalf("err = %v", err)
 	}
 	if strings.Contains(err.Error(), testPassword) {
 		t.Error("options error shows the password")
 	}
+
+	// Zero values are not defaults: each is an error naming its field.
+	_, err = cloudns.New(cloudns.Options{AuthID: 1, Password: testPassword})
+	if err == nil {
+		t.Fatal("zero Options accepted")
+	}
+	for _, field := range []string{"BaseURL", "Timeout", "UserAgent", "RateLimit", "RetryWaitMin"} {
+		if !strings.Contains(err.Error(), field) {
+			t.Errorf("err does not name %s: %v", field, err)
+		}
+	}
 }
 
 func TestInsecureBaseURLWarns(t *testing.T) {
 	t.Parallel()
 	logs := &syncBuffer{}
-	_, err := cloudns.New(cloudns.Options{BaseURL: "http://api.example.test", AuthID: 1, Password: "p",
-		Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	opts := cloudns.DefaultOptions()
+	opts.BaseURL, opts.AuthID, opts.Password = "http://api.example.test", 1, "p"
+	opts.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	_, err := cloudns.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,14 @@
 // not a down service. Its fake is package cloudnstest. The reference for
 // every shape below is shared/reference/cloudns-api.md.
 //
+// # Options
+//
+// [New] uses every [Options] value as given and fills nothing in: start
+// from [DefaultOptions], which holds the Default* constants, set the
+// identity and password, and change what differs. A value that cannot work
+// (a zero timeout or rate, waits in the wrong order) is an error naming
+// the field.
+//
 // # Calls
 //
 // [Client.LoginTest] (login/login.json, falling back to dns/login.json on
@@ -101,10 +109,12 @@
 //
 // ClouDNS allows 20 requests per second per source IP (and 600 per minute)
 // and answers excess with a Failed body, not HTTP 429. The client's limiter
-// defaults to 5 requests per second without bursts and refuses to be set
-// above 20. Transport errors, HTTP 5xx and rate-limit failures are retried
-// with exponential backoff from one second, at most twice by default, never
-// past the caller's deadline; authentication, permission and other failures
+// runs at Options.RateLimit without bursts (5 requests per second in
+// DefaultOptions) and refuses to be set above 20. Transport errors, HTTP
+// 5xx and rate-limit failures are retried with exponential backoff from
+// Options.RetryWaitMin, at most Options.MaxRetries times (DefaultOptions:
+// from one second, twice; 0 sends each request once), never past the
+// caller's deadline; authentication, permission and other failures
 // are not retried, since repeating them cannot help and repeated bad
 // credentials invite a block.
 //

@@ -14,8 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Defaults applied by New to zero-valued Options fields. They are exported so
-// that the configuration layer can show and document them.
+// The values DefaultOptions starts from. They are exported so that the
+// configuration layer can show and document them; New itself never
+// substitutes them.
 const (
 	// DefaultBaseURL is the ClouDNS API endpoint.
 	DefaultBaseURL = "https://api.cloudns.net"
@@ -39,12 +40,16 @@ const (
 	DefaultRetryWaitMax = 10 * time.Second
 )
 
-// Options configures a Client. Exactly one of AuthID, SubAuthID and
-// SubAuthUser must be set, and Password must not be empty.
+// Options configures a Client. New uses every value as given: start from
+// DefaultOptions, set the identity and Password, and change what else
+// differs. Exactly one of AuthID, SubAuthID and SubAuthUser must be set,
+// Password must not be empty, and a value that cannot work is an error
+// naming the field, never quietly replaced.
 type Options struct {
-	// BaseURL is the API root; empty means DefaultBaseURL. Anything but https
-	// on a non-loopback host is accepted but logged as a warning, since the
-	// password travels in the request body.
+	// BaseURL is the API root, DefaultBaseURL in DefaultOptions; it must
+	// not be empty. Anything but https on a non-loopback host is accepted
+	// but logged as a warning, since the password travels in the request
+	// body.
 	BaseURL string
 
 	// AuthID is the API user id (sent as auth-id).
@@ -57,25 +62,26 @@ type Options struct {
 	// only ever travels as a POST form field.
 	Password string
 
-	// Timeout bounds one HTTP attempt; zero means DefaultTimeout.
+	// Timeout bounds one HTTP attempt and must be positive.
 	Timeout time.Duration
-	// UserAgent is sent with every request; empty means DefaultUserAgent.
+	// UserAgent is sent with every request; it must not be empty.
 	UserAgent string
 	// TLSConfig replaces the transport's TLS configuration; nil keeps the
 	// default certificate verification.
 	TLSConfig *tls.Config
 
 	// RateLimit is the maximum request rate in requests per second, applied
-	// to every attempt including retries; zero means DefaultRateLimit. It
-	// must not exceed MaxRateLimit. Bursts are not allowed.
+	// to every attempt including retries. It must be above 0 and at most
+	// MaxRateLimit. Bursts are not allowed.
 	RateLimit float64
 	// MaxRetries is the number of retries of a retryable failure (transport
-	// error, HTTP 5xx, rate limit); zero means DefaultMaxRetries and a
-	// negative value disables retries.
+	// error, HTTP 5xx, rate limit): 0 sends every request once. It must not
+	// be negative.
 	MaxRetries int
-	// RetryWaitMin is the first backoff wait; zero means DefaultRetryWaitMin.
+	// RetryWaitMin is the first backoff wait and must be positive (a
+	// backoff from 0 never grows).
 	RetryWaitMin time.Duration
-	// RetryWaitMax caps the backoff wait; zero means DefaultRetryWaitMax.
+	// RetryWaitMax caps the backoff wait; it must not be below RetryWaitMin.
 	RetryWaitMax time.Duration
 
 	// Registerer receives the request metrics; nil registers nothing.
@@ -87,7 +93,24 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// settings is Options after defaults and validation.
+// DefaultOptions returns Options holding the default of every tunable
+// (DefaultBaseURL, DefaultTimeout, DefaultUserAgent, DefaultRateLimit,
+// DefaultMaxRetries, DefaultRetryWaitMin/Max). The identity and Password
+// are left empty, and so are the optional TLSConfig, Registerer and
+// Logger.
+func DefaultOptions() Options {
+	return Options{
+		BaseURL:      DefaultBaseURL,
+		Timeout:      DefaultTimeout,
+		UserAgent:    DefaultUserAgent,
+		RateLimit:    DefaultRateLimit,
+		MaxRetries:   DefaultMaxRetries,
+		RetryWaitMin: DefaultRetryWaitMin,
+		RetryWaitMax: DefaultRetryWaitMax,
+	}
+}
+
+// settings is Options after validation, in the forms the client uses.
 type settings struct {
 	baseURL      *url.URL
 	identity     url.Values // auth-id / sub-auth-id / sub-auth-user and auth-password
@@ -103,7 +126,8 @@ type settings struct {
 	insecureURL  bool
 }
 
-// resolve applies defaults and validates o. All problems are reported at once.
+// resolve validates o and converts it; it fills in nothing but a discarding
+// logger. All problems are reported at once, each naming its field.
 func (o Options) resolve() (settings, error) {
 	s := settings{
 		password:     o.Password,
@@ -117,25 +141,25 @@ func (o Options) resolve() (settings, error) {
 		logger:       o.Logger,
 	}
 	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	raw := o.BaseURL
-	if raw == "" {
-		raw = DefaultBaseURL
-	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		errs = append(errs, fmt.Errorf("base url: %w", err))
-	case u.Scheme != "http" && u.Scheme != "https":
-		errs = append(errs, fmt.Errorf("base url %q: scheme must be http or https", u.Redacted()))
-	case u.Host == "":
-		errs = append(errs, fmt.Errorf("base url %q: missing host", u.Redacted()))
-	case u.RawQuery != "" || u.Fragment != "":
-		errs = append(errs, fmt.Errorf("base url %q: must not have a query or fragment", u.Redacted()))
-	default:
-		u.Path = strings.TrimSuffix(u.Path, "/")
-		s.baseURL = u
-		s.insecureURL = u.Scheme != "https" && !isLoopback(u.Hostname())
+	if o.BaseURL == "" {
+		bad("BaseURL is empty (DefaultOptions has %s)", DefaultBaseURL)
+	} else if u, err := url.Parse(o.BaseURL); err != nil {
+		bad("BaseURL: %w", err)
+	} else {
+		switch {
+		case u.Scheme != "http" && u.Scheme != "https":
+			bad("BaseURL %q: scheme must be http or https", u.Redacted())
+		case u.Host == "":
+			bad("BaseURL %q: missing host", u.Redacted())
+		case u.RawQuery != "" || u.Fragment != "":
+			bad("BaseURL %q: must not have a query or fragment", u.Redacted())
+		default:
+			u.Path = strings.TrimSuffix(u.Path, "/")
+			s.baseURL = u
+			s.insecureURL = u.Scheme != "https" && !isLoopback(u.Hostname())
+		}
 	}
 
 	id, err := identityValues(o.AuthID, o.SubAuthID, o.SubAuthUser)
@@ -143,39 +167,32 @@ func (o Options) resolve() (settings, error) {
 		errs = append(errs, err)
 	}
 	if o.Password == "" {
-		errs = append(errs, errors.New("password is empty"))
+		bad("Password is empty")
 	}
 	if err == nil && o.Password != "" {
 		id.Set("auth-password", o.Password)
 		s.identity = id
 	}
 
-	if s.timeout == 0 {
-		s.timeout = DefaultTimeout
-	} else if s.timeout < 0 {
-		errs = append(errs, fmt.Errorf("timeout %s is negative", s.timeout))
+	if o.Timeout <= 0 {
+		bad("Timeout %v must be positive", o.Timeout)
 	}
-	if s.userAgent == "" {
-		s.userAgent = DefaultUserAgent
+	if o.UserAgent == "" {
+		bad("UserAgent is empty")
+	} else if strings.ContainsFunc(o.UserAgent, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		bad("UserAgent %q contains control characters", o.UserAgent)
 	}
-	if s.rateLimit == 0 {
-		s.rateLimit = DefaultRateLimit
-	} else if s.rateLimit < 0 || s.rateLimit > MaxRateLimit {
-		errs = append(errs, fmt.Errorf("rate limit %g/s is outside (0, %g]", s.rateLimit, MaxRateLimit))
+	if !(o.RateLimit > 0 && o.RateLimit <= MaxRateLimit) { // also catches NaN
+		bad("RateLimit %g/s is outside (0, %g]", o.RateLimit, MaxRateLimit)
 	}
-	if s.maxRetries == 0 {
-		s.maxRetries = DefaultMaxRetries
-	} else if s.maxRetries < 0 {
-		s.maxRetries = 0
+	if o.MaxRetries < 0 {
+		bad("MaxRetries %d must not be negative (0 disables retries)", o.MaxRetries)
 	}
-	if s.retryWaitMin == 0 {
-		s.retryWaitMin = DefaultRetryWaitMin
+	if o.RetryWaitMin <= 0 {
+		bad("RetryWaitMin %v must be positive", o.RetryWaitMin)
 	}
-	if s.retryWaitMax == 0 {
-		s.retryWaitMax = DefaultRetryWaitMax
-	}
-	if s.retryWaitMin < 0 || s.retryWaitMax < s.retryWaitMin {
-		errs = append(errs, fmt.Errorf("retry waits must satisfy 0 <= min (%s) <= max (%s)", s.retryWaitMin, s.retryWaitMax))
+	if o.RetryWaitMax < o.RetryWaitMin {
+		bad("RetryWaitMax %v must not be below RetryWaitMin %v", o.RetryWaitMax, o.RetryWaitMin)
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -201,9 +218,11 @@ func identityValues(authID, subAuthID int, subAuthUser string) (url.Values, erro
 	}
 	switch {
 	case n != 1:
-		return nil, fmt.Errorf("exactly one of auth id, sub-auth id and sub-auth user must be set, got %d", n)
-	case authID < 0 || subAuthID < 0:
-		return nil, errors.New("auth id and sub-auth id must be positive")
+		return nil, fmt.Errorf("exactly one of AuthID, SubAuthID and SubAuthUser must be set, got %d", n)
+	case authID < 0:
+		return nil, fmt.Errorf("AuthID %d must be positive", authID)
+	case subAuthID < 0:
+		return nil, fmt.Errorf("SubAuthID %d must be positive", subAuthID)
 	}
 	return v, nil
 }

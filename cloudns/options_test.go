@@ -8,18 +8,21 @@ import (
 )
 
 func TestOptionsResolve(t *testing.T) {
-	valid := Options{AuthID: 1, Password: "pw"}
+	valid := DefaultOptions()
+	valid.AuthID, valid.Password = 1, "pw"
 	tests := []struct {
 		name    string
 		mutate  func(*Options)
 		wantErr string
 		check   func(testing.TB, settings)
 	}{
+		// DefaultOptions gives what New used to fill in for zero fields.
 		{name: "defaults", check: func(tb testing.TB, s settings) {
-			if s.baseURL.String() != DefaultBaseURL || s.timeout != DefaultTimeout || s.rateLimit != DefaultRateLimit ||
-				s.maxRetries != DefaultMaxRetries || s.retryWaitMin != DefaultRetryWaitMin || s.retryWaitMax != DefaultRetryWaitMax ||
-				s.userAgent != DefaultUserAgent || s.logger == nil || s.insecureURL {
-				tb.Errorf("unexpected defaults: %+v", s)
+			if s.baseURL.String() != "https://api.cloudns.net" || s.timeout != 10*time.Second || s.rateLimit != 5 ||
+				s.maxRetries != 2 || s.retryWaitMin != time.Second || s.retryWaitMax != 10*time.Second ||
+				s.userAgent != "statussync-cloudns" || s.logger == nil || s.insecureURL {
+				tb.Errorf("unexpected defaults: base %s, timeout %v, rate %v, retries %d, waits %v..%v, agent %q, insecure %v",
+					s.baseURL, s.timeout, s.rateLimit, s.maxRetries, s.retryWaitMin, s.retryWaitMax, s.userAgent, s.insecureURL)
 			}
 			want := url.Values{"auth-id": {"1"}, "auth-password": {"pw"}}
 			if s.identity.Encode() != want.Encode() {
@@ -51,22 +54,41 @@ func TestOptionsResolve(t *testing.T) {
 				tb.Error("loopback must not be flagged")
 			}
 		}},
-		{name: "negative retries disable retries", mutate: func(o *Options) { o.MaxRetries = -1 }, check: func(tb testing.TB, s settings) {
+		{name: "zero retries are zero retries", mutate: func(o *Options) { o.MaxRetries = 0 }, check: func(tb testing.TB, s settings) {
 			if s.maxRetries != 0 {
 				tb.Errorf("maxRetries = %d", s.maxRetries)
 			}
 		}},
-		{name: "no identity", mutate: func(o *Options) { o.AuthID = 0 }, wantErr: "exactly one of"},
+		{name: "explicit values are kept", mutate: func(o *Options) {
+			o.Timeout, o.RateLimit, o.MaxRetries, o.UserAgent = 3*time.Second, 12, 5, "probe/1"
+			o.RetryWaitMin, o.RetryWaitMax = 7*time.Millisecond, 7*time.Millisecond
+		}, check: func(tb testing.TB, s settings) {
+			if s.timeout != 3*time.Second || s.rateLimit != 12 || s.maxRetries != 5 || s.userAgent != "probe/1" ||
+				s.retryWaitMin != 7*time.Millisecond || s.retryWaitMax != 7*time.Millisecond {
+				tb.Errorf("timeout %v, rate %v, retries %d, agent %q, waits %v..%v",
+					s.timeout, s.rateLimit, s.maxRetries, s.userAgent, s.retryWaitMin, s.retryWaitMax)
+			}
+		}},
+		{name: "no identity", mutate: func(o *Options) { o.AuthID = 0 }, wantErr: "exactly one of AuthID, SubAuthID and SubAuthUser"},
 		{name: "two identities", mutate: func(o *Options) { o.SubAuthUser = "x" }, wantErr: "got 2"},
-		{name: "negative id", mutate: func(o *Options) { o.AuthID = -4 }, wantErr: "positive"},
-		{name: "no password", mutate: func(o *Options) { o.Password = "" }, wantErr: "password is empty"},
-		{name: "bad scheme", mutate: func(o *Options) { o.BaseURL = "ftp://x" }, wantErr: "scheme"},
-		{name: "no host", mutate: func(o *Options) { o.BaseURL = "https://" }, wantErr: "missing host"},
-		{name: "query in base url", mutate: func(o *Options) { o.BaseURL = "https://x/?a=b" }, wantErr: "query"},
-		{name: "rate above cloudns limit", mutate: func(o *Options) { o.RateLimit = 25 }, wantErr: "rate limit"},
-		{name: "negative rate", mutate: func(o *Options) { o.RateLimit = -1 }, wantErr: "rate limit"},
-		{name: "negative timeout", mutate: func(o *Options) { o.Timeout = -time.Second }, wantErr: "timeout"},
-		{name: "min wait above max", mutate: func(o *Options) { o.RetryWaitMin, o.RetryWaitMax = 2*time.Second, time.Second }, wantErr: "retry waits"},
+		{name: "negative id", mutate: func(o *Options) { o.AuthID = -4 }, wantErr: "AuthID -4 must be positive"},
+		{name: "negative sub id", mutate: func(o *Options) { o.AuthID, o.SubAuthID = 0, -3 }, wantErr: "SubAuthID -3 must be positive"},
+		{name: "no password", mutate: func(o *Options) { o.Password = "" }, wantErr: "Password is empty"},
+		{name: "empty base url", mutate: func(o *Options) { o.BaseURL = "" }, wantErr: "BaseURL is empty"},
+		{name: "bad scheme", mutate: func(o *Options) { o.BaseURL = "ftp://x" }, wantErr: `BaseURL "ftp://x": scheme`},
+		{name: "no host", mutate: func(o *Options) { o.BaseURL = "https://" }, wantErr: `BaseURL "https:": missing host`},
+		{name: "query in base url", mutate: func(o *Options) { o.BaseURL = "https://x/?a=b" }, wantErr: "BaseURL \"https://x/?a=b\": must not have a query"},
+		{name: "rate above cloudns limit", mutate: func(o *Options) { o.RateLimit = 25 }, wantErr: "RateLimit 25/s is outside (0, 20]"},
+		{name: "negative rate", mutate: func(o *Options) { o.RateLimit = -1 }, wantErr: "RateLimit -1/s"},
+		{name: "zero rate", mutate: func(o *Options) { o.RateLimit = 0 }, wantErr: "RateLimit 0/s"},
+		{name: "zero timeout", mutate: func(o *Options) { o.Timeout = 0 }, wantErr: "Timeout 0s must be positive"},
+		{name: "negative timeout", mutate: func(o *Options) { o.Timeout = -time.Second }, wantErr: "Timeout -1s must be positive"},
+		{name: "empty user agent", mutate: func(o *Options) { o.UserAgent = "" }, wantErr: "UserAgent is empty"},
+		{name: "user agent with newline", mutate: func(o *Options) { o.UserAgent = "a\r\nX: y" }, wantErr: "UserAgent \"a\\r\\nX: y\" contains control characters"},
+		{name: "negative retries", mutate: func(o *Options) { o.MaxRetries = -1 }, wantErr: "MaxRetries -1 must not be negative"},
+		{name: "zero min wait", mutate: func(o *Options) { o.RetryWaitMin = 0 }, wantErr: "RetryWaitMin 0s must be positive"},
+		{name: "min wait above max", mutate: func(o *Options) { o.RetryWaitMin, o.RetryWaitMax = 2*time.Second, time.Second },
+			wantErr: "RetryWaitMax 1s must not be below RetryWaitMin 2s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -80,9 +80,11 @@ func TestPasswordLeaksNowhere(t *testing.T) {
 	}
 	// Transport errors carry the URL: make one with nothing listening.
 	closed := closedURL(t)
-	c, err := cloudns.New(cloudns.Options{BaseURL: closed, AuthID: testAuthID, Password: testPassword,
-		RateLimit: cloudns.MaxRateLimit, MaxRetries: -1, Registerer: k.reg,
-		Logger: slog.New(slog.NewJSONHandler(k.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	opts := cloudns.DefaultOptions()
+	opts.BaseURL, opts.AuthID, opts.Password = closed, testAuthID, testPassword
+	opts.RateLimit, opts.MaxRetries, opts.Registerer = cloudns.MaxRateLimit, 0, k.reg
+	opts.Logger = slog.New(slog.NewJSONHandler(k.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := cloudns.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

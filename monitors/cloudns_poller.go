@@ -108,6 +108,24 @@ func NewCloudNSPoller(cfg config.CloudNSConfig, logger *slog.Logger, metrics *Cl
 	return newCloudNSPoller(cfg, logger, metrics, nil)
 }
 
+// CloudNSClientOptions returns the ClouDNS client options of a validated
+// cloudns block: every value the configuration has a key for comes from cfg
+// (which config's defaults pass has filled), the rest (user agent, retries,
+// backoff) are cloudns.DefaultOptions's. Registerer and Logger are left for
+// the caller. The poller and the plan, apply and import commands all build
+// their clients from it.
+func CloudNSClientOptions(cfg config.CloudNSConfig) cloudns.Options {
+	o := cloudns.DefaultOptions()
+	o.BaseURL = cfg.URL
+	o.AuthID = cfg.AuthID
+	o.SubAuthID = cfg.SubAuthID
+	o.SubAuthUser = cfg.SubAuthUser
+	o.Password = cfg.Password.Reveal()
+	o.Timeout = cfg.Timeout
+	o.RateLimit = cfg.RateLimit
+	return o
+}
+
 // newCloudNSPoller is NewCloudNSPoller with a hook that adjusts the client
 // options, which tests use to shorten retry waits.
 func newCloudNSPoller(cfg config.CloudNSConfig, logger *slog.Logger, metrics *CloudNSMetrics, tune func(*cloudns.Options)) (*CloudNSPoller, error) {
@@ -117,16 +135,8 @@ func newCloudNSPoller(cfg config.CloudNSConfig, logger *slog.Logger, metrics *Cl
 	if cfg.PollInterval <= 0 {
 		return nil, fmt.Errorf("cloudns poller: poll interval %v must be positive", cfg.PollInterval)
 	}
-	opts := cloudns.Options{
-		BaseURL:     cfg.URL,
-		AuthID:      cfg.AuthID,
-		SubAuthID:   cfg.SubAuthID,
-		SubAuthUser: cfg.SubAuthUser,
-		Password:    cfg.Password.Reveal(),
-		Timeout:     cfg.Timeout,
-		RateLimit:   cfg.RateLimit,
-		Logger:      logger,
-	}
+	opts := CloudNSClientOptions(cfg)
+	opts.Logger = logger
 	if metrics != nil {
 		opts.Registerer = metrics.reg
 	}

@@ -443,7 +443,7 @@ type cloudnsFailure struct {
 // without retries.
 func shortTimeout(o *cloudns.Options) {
 	o.Timeout = time.Second
-	o.MaxRetries = -1
+	o.MaxRetries = 0
 }
 
 const forever = 1_000_000
@@ -1107,6 +1107,50 @@ func TestCloudNSConstructors(t *testing.T) {
 	}
 }
 
+// TestCloudNSClientOptionsComeFromTheConfig: every cloudns key reaches the
+// client options, the loaded defaults included, and what the configuration
+// has no key for is cloudns's documented default.
+func TestCloudNSClientOptionsComeFromTheConfig(t *testing.T) {
+	loaded := loadCloudNSConfig(t, "https://cloudns.example.test", "").CloudNS
+	defaulted := config.Default().CloudNS
+	defaulted.SubAuthUser, defaulted.Password = "ops", "pw"
+	tests := []struct {
+		name    string
+		cfg     config.CloudNSConfig
+		url     string
+		timeout time.Duration
+		rate    float64
+	}{
+		{"set", loaded, "https://cloudns.example.test", 2 * time.Second, 15},
+		{"config defaults", defaulted, config.Default().CloudNS.URL, config.Default().CloudNS.Timeout, config.Default().CloudNS.RateLimit},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := CloudNSClientOptions(tt.cfg)
+			if got.BaseURL != tt.url || got.Timeout != tt.timeout || got.RateLimit != tt.rate {
+				t.Errorf("base url %q, timeout %v, rate %v; want %q, %v, %v", got.BaseURL, got.Timeout, got.RateLimit, tt.url, tt.timeout, tt.rate)
+			}
+			if got.AuthID != tt.cfg.AuthID || got.SubAuthID != tt.cfg.SubAuthID || got.SubAuthUser != tt.cfg.SubAuthUser {
+				t.Errorf("identity %d/%d/%q, want %d/%d/%q", got.AuthID, got.SubAuthID, got.SubAuthUser, tt.cfg.AuthID, tt.cfg.SubAuthID, tt.cfg.SubAuthUser)
+			}
+			if got.Password != tt.cfg.Password.Reveal() {
+				t.Error("the password is not the configured one") // not printed
+			}
+			def := cloudns.DefaultOptions()
+			if got.UserAgent != def.UserAgent || got.MaxRetries != def.MaxRetries ||
+				got.RetryWaitMin != def.RetryWaitMin || got.RetryWaitMax != def.RetryWaitMax {
+				t.Errorf("agent %q, retries %d, waits %v..%v, want cloudns's defaults",
+					got.UserAgent, got.MaxRetries, got.RetryWaitMin, got.RetryWaitMax)
+			}
+			c, err := cloudns.New(got)
+			if err != nil {
+				t.Fatalf("the client refuses the options of a valid config: %v", err)
+			}
+			c.CloseIdleConnections()
+		})
+	}
+}
+
 // TestCloudNSPollTimeout: the poll deadline comes from the options the
 // client really runs with (not the package defaults), capped at the poll
 // interval.
@@ -1134,7 +1178,7 @@ func TestCloudNSPollTimeout(t *testing.T) {
 		// The same with 7 calls: (7+2) x 2.2s + 4.5s.
 		{"more calls", time.Minute, func(o *cloudns.Options) { o.Timeout, o.RateLimit = 2*time.Second, 5 }, 7, 24300 * time.Millisecond},
 		// No retries: just the calls, (3) x (2s + 100ms).
-		{"no retries", time.Minute, func(o *cloudns.Options) { o.Timeout, o.RateLimit, o.MaxRetries = 2*time.Second, 10, -1 }, 3, 6300 * time.Millisecond},
+		{"no retries", time.Minute, func(o *cloudns.Options) { o.Timeout, o.RateLimit, o.MaxRetries = 2*time.Second, 10, 0 }, 3, 6300 * time.Millisecond},
 		// Five retries with 4s waits, which the old default-based formula
 		// did not budget: (3+5) x 1.2s + 5 x 6s.
 		{"long retries", 2 * time.Minute, func(o *cloudns.Options) {

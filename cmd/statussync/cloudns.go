@@ -13,6 +13,7 @@ import (
 	"github.com/statussync/statussync/config"
 	"github.com/statussync/statussync/internal/checksfile"
 	"github.com/statussync/statussync/internal/cloudnsplan"
+	"github.com/statussync/statussync/monitors"
 )
 
 const cloudnsUsage = `usage:
@@ -95,16 +96,9 @@ func runCloudNS(ctx context.Context, args, environ []string, stdout, stderr io.W
 	if !cfg.CloudNS.Configured() {
 		return fail("ClouDNS credentials are missing: set cloudns.auth_id (or sub_auth_id, sub_auth_user) and cloudns.password_file (or STATUSSYNC_CLOUDNS__PASSWORD)")
 	}
-	client, err := cloudns.New(cloudns.Options{
-		BaseURL:     cfg.CloudNS.URL,
-		AuthID:      cfg.CloudNS.AuthID,
-		SubAuthID:   cfg.CloudNS.SubAuthID,
-		SubAuthUser: cfg.CloudNS.SubAuthUser,
-		Password:    string(cfg.CloudNS.Password),
-		Timeout:     cfg.CloudNS.Timeout,
-		RateLimit:   cfg.CloudNS.RateLimit,
-		Logger:      logger,
-	})
+	opts := monitors.CloudNSClientOptions(cfg.CloudNS)
+	opts.Logger = logger
+	client, err := cloudns.New(opts)
 	if err != nil {
 		return fail("%v", err)
 	}

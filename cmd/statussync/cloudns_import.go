@@ -11,6 +11,7 @@ import (
 	"github.com/statussync/statussync/config"
 	"github.com/statussync/statussync/internal/checksfile"
 	"github.com/statussync/statussync/internal/importer"
+	"github.com/statussync/statussync/monitors"
 )
 
 // defaultCloudNSPasswordFile is where the imported configuration reads the
@@ -54,11 +55,7 @@ func importCloudNS(ctx context.Context, args, environ []string, stderr io.Writer
 			_, _ = fmt.Fprintln(stderr, "statussync import cloudns --from-account: the configuration has no ClouDNS credentials (cloudns.auth_id and cloudns.password_file)")
 			return nil, exitError
 		}
-		client, err := cloudns.New(cloudns.Options{
-			BaseURL: cfg.CloudNS.URL, AuthID: cfg.CloudNS.AuthID, SubAuthID: cfg.CloudNS.SubAuthID,
-			SubAuthUser: cfg.CloudNS.SubAuthUser, Password: string(cfg.CloudNS.Password),
-			Timeout: cfg.CloudNS.Timeout, RateLimit: cfg.CloudNS.RateLimit,
-		})
+		client, err := cloudns.New(monitors.CloudNSClientOptions(cfg.CloudNS))
 		if err != nil {
 			_, _ = fmt.Fprintln(stderr, err)
 			return nil, exitError

@@ -44,7 +44,9 @@ func newKit(t *testing.T, opts ...cloudnstest.Option) *kit {
 	// documented maximum) must keep under it.
 	srv := cloudnstest.New(t, opts...)
 	srv.AddIdentity(cloudnstest.Identity{AuthID: testAuthID, Password: testPassword})
-	c, err := cloudns.New(cloudns.Options{BaseURL: srv.URL(), AuthID: testAuthID, Password: testPassword, RateLimit: 19})
+	co := cloudns.DefaultOptions()
+	co.BaseURL, co.AuthID, co.Password, co.RateLimit = srv.URL(), testAuthID, testPassword, 19
+	c, err := cloudns.New(co)
 	if err != nil {
 		t.Fatal(err)
 	}
