@@ -23,7 +23,7 @@ type Metrics struct {
 
 	// transitions renders statussync_monitor_transitions_total from the
 	// applied monitors' counts.
-	transitions *transitionCounters
+	transitions          *transitionCounters
 	monitorsByState      *prometheus.GaugeVec
 	componentTransitions *prometheus.CounterVec
 	desiredStatus        *prometheus.GaugeVec
@@ -44,7 +44,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:      "How late monitor runs start relative to when they were due.",
 			Buckets:   []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
-		runs: newRunCounters(reg),
+		runs:        newRunCounters(reg),
 		transitions: newTransitionCounters(reg),
 		monitorsByState: f.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace,
