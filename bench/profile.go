@@ -28,9 +28,11 @@ func profileScale(args []string) error {
 	warmup := fs.Duration("warmup", 75*time.Second, "time before the heap profile")
 	cpu := fs.Duration("cpu", 60*time.Second, "CPU profile length, after the heap profile")
 	dir := fs.String("dir", ".", "where to write heap.pprof and cpu.pprof")
+	memRate := fs.Int("memprofilerate", 64<<10, "runtime.MemProfileRate: bytes per heap sample (smaller is more exact)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	runtime.MemProfileRate = *memRate
 	targets, closeTargets := okTargets(20, nil)
 	defer closeTargets()
 	cachet := newCachet()

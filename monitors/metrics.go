@@ -481,8 +481,6 @@ func (m *Metrics) Handler(g prometheus.Gatherer, logger *slog.Logger) http.Handl
 		bw := bufio.NewWriterSize(out, 64<<10)
 		defer func() { _ = bw.Flush() }()
 		enc := expfmt.NewEncoder(bw, format)
-		// Both lists are sorted by name; merge them.
-		k := 0
 		encode := func(mf *dto.MetricFamily) bool {
 			if err := enc.Encode(mf); err != nil {
 				logger.Error("error encoding metrics", "family", mf.GetName(), "err", err)
@@ -490,9 +488,26 @@ func (m *Metrics) Handler(g prometheus.Gatherer, logger *slog.Logger) http.Handl
 			}
 			return true
 		}
+		// The text formats (what Prometheus asks for) are written
+		// straight from the snapshots; others (protobuf) go through dto.
+		own := func(k int) bool {
+			if mf := m.family(k, snaps); mf != nil {
+				return encode(mf)
+			}
+			return true
+		}
+		if ft := format.FormatType(); ft == expfmt.TypeTextPlain || ft == expfmt.TypeOpenMetrics {
+			tw := &textWriter{w: bw, om: ft == expfmt.TypeOpenMetrics}
+			own = func(k int) bool {
+				tw.family(k, snaps)
+				return true
+			}
+		}
+		// Both lists are sorted by name; merge them.
+		k := 0
 		for _, mf := range mfs {
 			for ; k < len(ownFamilies) && ownFamilies[k].name < mf.GetName(); k++ {
-				if own := m.family(k, snaps); own != nil && !encode(own) {
+				if !own(k) {
 					return
 				}
 			}
@@ -501,7 +516,7 @@ func (m *Metrics) Handler(g prometheus.Gatherer, logger *slog.Logger) http.Handl
 			}
 		}
 		for ; k < len(ownFamilies); k++ {
-			if own := m.family(k, snaps); own != nil && !encode(own) {
+			if !own(k) {
 				return
 			}
 		}
