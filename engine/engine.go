@@ -374,7 +374,7 @@ func (e *Engine) decide(c *componentEntry, at time.Time) {
 			pending++
 		}
 		if mm.state.state == monitors.StatusDown || mm.state.state == monitors.StatusDegraded {
-			reasons[mn] = mm.state.last.Reason
+			reasons[mn] = mm.state.reason
 		}
 	}
 	decided := aggregate(c.spec.Rule, c.spec.Quorum, members)

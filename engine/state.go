@@ -16,7 +16,9 @@ type monitorState struct {
 	// the first of the consecutive failures, not the one that tripped the
 	// threshold; that is when an outage really started.
 	since time.Time
-	last  monitors.Result
+	// reason is the last counted result's publishable reason (only that:
+	// a whole Result would keep its probe sample and error alive).
+	reason string
 	// seed is what the status page showed for the monitor's components
 	// when the monitor started (see seedStatus); unknown when it showed
 	// nothing usable. From the undecided state, a first result that agrees
@@ -96,7 +98,7 @@ func (s *monitorState) observe(r monitors.Result, failures, successes int, now t
 		}
 		s.observed = r.ObservedAt
 	}
-	s.last = r
+	s.reason = r.Reason
 	switch r.Status {
 	case monitors.StatusUp:
 		bump(&s.good, &s.goodSince, now)

@@ -77,8 +77,8 @@ func TestStateMachineReportsChangesAndTimes(t *testing.T) {
 	}
 	// The outage began with the first failure, not the one that tripped
 	// the threshold.
-	if !s.since.Equal(t0.Add(2*time.Minute)) || s.last.Reason != "HTTP 502" {
-		t.Errorf("since = %v, last reason = %q", s.since, s.last.Reason)
+	if !s.since.Equal(t0.Add(2*time.Minute)) || s.reason != "HTTP 502" {
+		t.Errorf("since = %v, last reason = %q", s.since, s.reason)
 	}
 }
 

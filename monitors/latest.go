@@ -34,12 +34,8 @@ func (m *Metrics) Latest(monitor string) (samples []LatestSample, ok bool) {
 		samples = append(samples, LatestSample{Name: "probe_success", Help: "Displays whether or not the probe was a success", Value: snap.success})
 	}
 	samples = append(samples, LatestSample{Name: "probe_duration_seconds", Help: "Returns how long the probe took to complete in seconds", Value: snap.duration})
-	for _, p := range snap.points() {
-		i, found := familyIndex[p.family]
-		if !found {
-			continue
-		}
-		f := probeFamilies[i]
+	for _, sp := range snap.points {
+		p, f := sp.point(), probeFamilies[sp.family]
 		samples = append(samples, LatestSample{Name: f.name, Help: f.help, Label: f.extra, LabelValue: p.extra, Value: p.value})
 	}
 	return samples, true

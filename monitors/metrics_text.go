@@ -76,10 +76,11 @@ func (t *textWriter) family(k int, snaps []recSnap) {
 				t.series(sample, s.pairs, resultLabel, statusNames[j], float64(c))
 			}
 		default:
-			for _, p := range s.last.points() {
-				if p.family != gf.name {
+			for _, sp := range s.last.points {
+				if int(sp.family) != f.gauge {
 					continue
 				}
+				p := sp.point()
 				if !header {
 					writeHeader()
 				}
