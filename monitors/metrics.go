@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -253,38 +254,39 @@ func storePoints(s *sample) []storedPoint {
 
 // internTable numbers strings. The extra label values it holds come from
 // small fixed sets (phases, TLS versions, cipher suite names), so it stays
-// small.
+// small. Readers (every point of every scrape) take no lock: names is
+// replaced, never changed.
 type internTable struct {
-	mu    sync.RWMutex
+	mu    sync.Mutex
 	index map[string]uint32
-	names []string
+	names atomic.Pointer[[]string]
 }
 
-var extraNames = &internTable{index: map[string]uint32{"": 0}, names: []string{""}}
+var extraNames = newInternTable()
+
+func newInternTable() *internTable {
+	t := &internTable{index: map[string]uint32{"": 0}}
+	t.names.Store(&[]string{""})
+	return t
+}
 
 func (t *internTable) id(s string) uint32 {
-	t.mu.RLock()
-	i, ok := t.index[s]
-	t.mu.RUnlock()
-	if ok {
-		return i
+	if s == "" {
+		return 0
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if i, ok := t.index[s]; ok {
 		return i
 	}
-	i = uint32(len(t.names))
-	t.names = append(t.names, s)
+	names := append(slices.Clone(*t.names.Load()), s)
+	i := uint32(len(names) - 1)
 	t.index[s] = i
+	t.names.Store(&names)
 	return i
 }
 
-func (t *internTable) name(i uint32) string {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return t.names[i]
-}
+func (t *internTable) name(i uint32) string { return (*t.names.Load())[i] }
 
 // familyLabels appends a family's extra label, dropping a static label of
 // the same name (config reserves the common ones; this keeps an unreserved

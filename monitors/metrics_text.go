@@ -133,17 +133,17 @@ func (t *textWriter) series(name string, pairs []*dto.LabelPair, extraName, extr
 // escaped writes s escaped as expfmt does: backslash and newline, and with
 // quoted also the double quote.
 func (t *textWriter) escaped(s string, quoted bool) {
-	special := "\\\n"
-	if quoted {
-		special = "\\\n\""
-	}
 	for {
-		i := strings.IndexAny(s, special)
-		if i < 0 {
-			t.w.WriteString(s)
-			return
+		i := 0
+		for ; i < len(s); i++ {
+			if c := s[i]; c == '\\' || c == '\n' || (quoted && c == '"') {
+				break
+			}
 		}
 		t.w.WriteString(s[:i])
+		if i == len(s) {
+			return
+		}
 		switch s[i] {
 		case '\\':
 			t.w.WriteString(`\\`)
@@ -159,12 +159,27 @@ func (t *textWriter) escaped(s string, quoted bool) {
 // float writes v as expfmt's writeFloat (text) or writeOpenMetricsFloat.
 func (t *textWriter) float(v float64) {
 	switch {
+	case v == 0: // -0 too, as expfmt
+		if t.om {
+			t.w.WriteString("0.0")
+		} else {
+			t.w.WriteByte('0')
+		}
 	case math.IsNaN(v):
 		t.w.WriteString("NaN")
 	case math.IsInf(v, 1):
 		t.w.WriteString("+Inf")
 	case math.IsInf(v, -1):
 		t.w.WriteString("-Inf")
+	case v == math.Trunc(v) && v > -1e6 && v < 1e6:
+		// Most values are small integers (status codes, lengths, counts),
+		// which 'g' prints without exponent below 1e6: format them as
+		// integers, several times faster.
+		t.num = strconv.AppendInt(t.num[:0], int64(v), 10)
+		if t.om {
+			t.num = append(t.num, '.', '0')
+		}
+		t.w.Write(t.num)
 	default:
 		t.num = strconv.AppendFloat(t.num[:0], v, 'g', -1, 64)
 		if t.om && !bytes.ContainsAny(t.num, "e.") {

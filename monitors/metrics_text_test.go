@@ -33,7 +33,8 @@ func textFixture(t *testing.T) *Metrics {
 	}
 	m := NewScrapeMetrics(prometheus.NewRegistry())
 	m.Init(specs)
-	values := []float64{0, 1, -1, 0.5, 1e-7, 1e21, 123456789, 1 << 53, math.NaN(), math.Inf(1), math.Inf(-1), 3.0000000000000004}
+	values := []float64{0, 1, -1, 0.5, 1e-7, 1e21, 123456789, 1 << 53, math.NaN(), math.Inf(1), math.Inf(-1), 3.0000000000000004,
+		math.Copysign(0, -1), 999999, 1e6, -999999, -1e6, 100000, 200, 1e5 + 0.5, 12345678}
 	var pts []point
 	for i, f := range probeFamilies {
 		v := values[i%len(values)]
