@@ -62,9 +62,13 @@ func New(latest Latest) *Handler { return &Handler{latest: latest} }
 
 // Configure makes cfg's monitors the ones /probe serves.
 func (h *Handler) Configure(cfg *config.Config) {
-	var entries []entry
-	for _, m := range cfg.Monitors {
-		e := entry{monitor: m.Name, module: m.Labels[ModuleLabel], kind: m.Kind, targets: []string{m.Name}, timeout: m.Timeout.Seconds()}
+	// Sized exactly: one entry per monitor stays for the configuration's
+	// life (append's spare room was ~1 MB at 10,000 monitors).
+	entries := make([]entry, 0, len(cfg.Monitors))
+	for i := range cfg.Monitors {
+		m := &cfg.Monitors[i]
+		e := entry{monitor: m.Name, module: m.Labels[ModuleLabel], kind: m.Kind, targets: make([]string, 1, 3), timeout: m.Timeout.Seconds()}
+		e.targets[0] = m.Name
 		switch {
 		case m.HTTP != nil:
 			e.targets = append(e.targets, m.HTTP.URL)
