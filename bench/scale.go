@@ -235,7 +235,7 @@ func runScale(ctx context.Context, e *env) ([]row, []string, error) {
 		{"2. Scale: spread of checks", fmt.Sprintf("busiest 100 ms: %d checks, mean %.1f: **%.2f×** the mean (%d buckets)", most, mean, spreadRatio, buckets), "no 100 ms bucket above 3× the mean", verdict(spreadRatio, 3, "×")},
 		{fmt.Sprintf("2. Scale: full /metrics scrape, %d monitors", n), fmt.Sprintf("max **%s**, median %s wall (%d scrapes, %.1f MiB each); the service's CPU during a scrape: median %s", ms(scrapeMax.Seconds()), ms(percentile(scrapes, 0.5).Seconds()), len(scrapes), float64(scrapeBytes)/(1<<20), ms(percentile(scrapeCPU, 0.5).Seconds())), "< 250 ms", verdict(us(scrapeMax)/1000, 250, " ms")},
 		{fmt.Sprintf("3. Cachet writes per hour, steady state, %d components", components),
-			fmt.Sprintf("**%.0f** other writes; %.0f metric points per hour (%d metrics, one averaged point per 5-minute metric.threshold window: %d/h expected)", perHour(other), perHour(points), metricMonitors, metricMonitors*60/5),
+			fmt.Sprintf("**%.0f** other writes; %.0f metric points (%d metrics × 60/h = %d expected)", perHour(other), perHour(points), metricMonitors, metricMonitors*60),
 			"0 apart from metric points", map[bool]string{true: "met", false: "**missed**: " + strings.Join(otherKinds[:min(len(otherKinds), 5)], ", ")}[other == 0]},
 	}
 	notes := []string{fmt.Sprintf("Scale: the binary runs %d http monitors (fresh connection per check) against 20 local targets in the harness process, "+
