@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -91,6 +92,9 @@ func okTargets(n int, arr *arrivals) (urls []string, closeAll func()) {
 	}
 }
 
+// idPattern matches the ids in a Cachet API path.
+var idPattern = regexp.MustCompile(`/[0-9]+`)
+
 // metricMonitors is how many monitors of the scale run push a Cachet
 // metric point, one a minute each.
 const metricMonitors = 10
@@ -161,6 +165,7 @@ func runScale(ctx context.Context, e *env) ([]row, []string, error) {
 	}
 	t0 := time.Now()
 	writes0 := len(cachet.Writes())
+	requests0 := len(cachet.Requests())
 	maxG := value(m0, "go_goroutines")
 	logf("scale: measuring for %v (up %v, unknown %v)", e.opts.scaleDuration,
 		value(m0, "statussync_monitors", "state", "up"), value(m0, "statussync_monitors", "state", "unknown"))
@@ -220,6 +225,18 @@ func runScale(ctx context.Context, e *env) ([]row, []string, error) {
 		value(m1, "go_memstats_heap_released_bytes")/(1<<20), value(m1, "go_memstats_next_gc_bytes")/(1<<20),
 		value(m1, "go_memstats_stack_sys_bytes")/(1<<20))
 	perHour := func(k int) float64 { return float64(k) * float64(time.Hour) / float64(wall) }
+	// Every request to Cachet in the measured window, by method and path
+	// with ids folded: where the client's request budget goes.
+	byKind := map[string]int{}
+	for _, r := range cachet.Requests()[requests0:] {
+		byKind[r.Method+" "+idPattern.ReplaceAllString(r.Path, "/{id}")]++
+	}
+	var kinds []string
+	for k, c := range byKind {
+		kinds = append(kinds, fmt.Sprintf("%s: %.0f/h", k, perHour(c)))
+	}
+	slices.Sort(kinds)
+	logf("scale: Cachet requests: %s", strings.Join(kinds, ", "))
 	logf("scale: rss max %d MiB, cpu %.3f cores, goroutines max %.0f, lateness p50 %.4fs p99 %.4fs over %.0f runs, %d/%d monitors up",
 		maxRSS>>20, cores, maxG, p50, p99, checks, int(up), n)
 
