@@ -87,6 +87,10 @@ func profileScale(args []string) error {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	logf("heap in use %d MiB, sys %d MiB, goroutines %d", ms.HeapInuse>>20, ms.Sys>>20, runtime.NumGoroutine())
+	if gf, err := os.Create(filepath.Join(*dir, "goroutines.txt")); err == nil {
+		_ = pprof.Lookup("goroutine").WriteTo(gf, 1)
+		_ = gf.Close()
+	}
 	hf, err := os.Create(filepath.Join(*dir, "heap.pprof"))
 	if err != nil {
 		return err

@@ -467,6 +467,24 @@ func TestMetricResolvedAgain(t *testing.T) {
 	})
 }
 
+// A sample alone gets its point posted: with a steady page nothing else
+// wakes the writer before the resync interval (the scale benchmark posted
+// a third of the expected points).
+func TestSampleWakesTheWriter(t *testing.T) {
+	p := newMemPage()
+	p.addComponent(1, "GitLab", ComponentOperational)
+	h := newRecHarness(t, p, spec(t, "GitLab", 1, false))
+	a := config.MetricSpec{Name: "A", Threshold: 1}
+	h.configure(func(c *ReconcilerConfig) { c.Metrics = map[string]config.MetricSpec{"m": a} })
+	h.settle() // the writer is idle until the resync interval
+	h.rec.Sample("m", a, 10, time.Now().Add(-3*time.Minute))
+	h.eventually("point posted", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.metrics) == 1 && len(p.points[p.metrics[0].ID]) == 1
+	})
+}
+
 // #13 point 8 for metrics: a failing metric backs off alone.
 func TestFailingMetricDoesNotDelayComponents(t *testing.T) {
 	p := newMemPage()
