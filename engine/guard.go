@@ -142,9 +142,16 @@ func newGuard(cfg *config.Config, entries map[string]*monitorEntry, now func() t
 func guardTarget(spec config.MonitorSpec) string {
 	switch {
 	case spec.HTTP != nil:
-		if u, err := url.Parse(spec.HTTP.URL); err == nil {
-			return strings.ToLower(u.Host)
+		// The URL config parsed (validated configurations have it): its
+		// host string is shared rather than parsed again per monitor.
+		u := spec.HTTP.ParsedURL()
+		if u == nil {
+			var err error
+			if u, err = url.Parse(spec.HTTP.URL); err != nil {
+				return ""
+			}
 		}
+		return strings.ToLower(u.Host)
 	case spec.TCP != nil:
 		return strings.ToLower(spec.TCP.Address)
 	case spec.DNS != nil:
