@@ -325,24 +325,32 @@ func (c *httpCheck) clientTrace() *httptrace.ClientTrace {
 		f(rt)
 		c.mu.Unlock()
 	}
-	return &httptrace.ClientTrace{
+	trace := &httptrace.ClientTrace{
 		GotConn:              func(httptrace.GotConnInfo) { at(func(rt *roundTrip) { rt.gotConn = time.Now() }) },
 		GotFirstResponseByte: func() { at(func(rt *roundTrip) { rt.responseStart = time.Now() }) },
-		// These fire only for handshakes the transport does (through a
-		// proxy); direct ones are timed in dialTLS.
-		TLSHandshakeStart: func() { at(func(rt *roundTrip) { rt.tlsStart = time.Now() }) },
-		TLSHandshakeDone: func(cs tls.ConnectionState, err error) {
-			at(func(rt *roundTrip) {
-				rt.tlsDone = time.Now()
-				info := &tlsInfo{version: cs.Version, cipher: cs.CipherSuite, certs: cs.PeerCertificates, chains: cs.VerifiedChains}
-				var cv *tls.CertificateVerificationError
-				if errors.As(err, &cv) {
-					info.certs = cv.UnverifiedCertificates
-				}
-				rt.tlsInfo = info
-			})
-		},
 	}
+	if c.m.cfg.Proxy() == nil {
+		// dialTLS did every handshake and timed it. The transport still
+		// calls the TLS hooks around the *tls.Conn it got, for a handshake
+		// that is already done: they would replace the handshake's time
+		// with a few microseconds.
+		return trace
+	}
+	// Through a proxy the transport does the target's handshake itself;
+	// only these hooks see it.
+	trace.TLSHandshakeStart = func() { at(func(rt *roundTrip) { rt.tlsStart = time.Now() }) }
+	trace.TLSHandshakeDone = func(cs tls.ConnectionState, err error) {
+		at(func(rt *roundTrip) {
+			rt.tlsDone = time.Now()
+			info := &tlsInfo{version: cs.Version, cipher: cs.CipherSuite, certs: cs.PeerCertificates, chains: cs.VerifiedChains}
+			var cv *tls.CertificateVerificationError
+			if errors.As(err, &cv) {
+				info.certs = cv.UnverifiedCertificates
+			}
+			rt.tlsInfo = info
+		})
+	}
+	return trace
 }
 
 func (m *httpMonitor) Check(ctx context.Context) Result {

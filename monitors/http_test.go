@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -585,5 +586,55 @@ func TestHTTPSecretHeadersStayOnTheFirstHost(t *testing.T) {
 	wantResult(t, r, StatusUp, "")
 	if s := <-got; s.apiKey != "CANARYkey" || s.privateToken != "CANARYtoken" || s.auth != "Bearer CANARYbearer" {
 		t.Errorf("same-host redirect: saw %+v, want every header kept", s)
+	}
+}
+
+// slowFirstWrite delays each accepted connection's first write, which is
+// the server's TLS handshake flight under a TLS listener.
+type slowFirstWrite struct {
+	net.Listener
+	delay time.Duration
+}
+
+func (l slowFirstWrite) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &slowConn{Conn: c, delay: l.delay}, nil
+}
+
+type slowConn struct {
+	net.Conn
+	delay time.Duration
+	once  sync.Once
+}
+
+func (c *slowConn) Write(p []byte) (int, error) {
+	c.once.Do(func() { time.Sleep(c.delay) })
+	return c.Conn.Write(p)
+}
+
+// TestHTTPTLSPhaseIsTheHandshake: the tls phase is the time the handshake
+// took, as blackbox's TLSHandshakeStart/Done hooks measure it, also when
+// the monitor's own dialer does the handshake (the transport's trace hooks
+// then fire around a handshake that is already done).
+func TestHTTPTLSPhaseIsTheHandshake(t *testing.T) {
+	const delay = 150 * time.Millisecond
+	ca := newCA(t)
+	srv := httptest.NewUnstartedServer(okHandler())
+	srv.Listener = slowFirstWrite{Listener: srv.Listener, delay: delay}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.leaf(t, localhostFor(time.Now().Add(30*24*time.Hour)))}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	for _, keys := range []string{"", "\n  enable_http2: false"} {
+		r := runCheck(t, loadSpec(t, "http:\n  url: "+srv.URL+"/\n  tls_config: {ca_file: "+ca.pemFile+"}"+keys), 5*time.Second)
+		wantResult(t, r, StatusUp, "")
+		if got := metric(t, r, "probe_http_duration_seconds", "tls"); got < delay.Seconds() {
+			t.Errorf("%q: tls phase %vs, want at least the handshake's %v\n%s", keys, got, delay, dumpDetails(r))
+		}
+		if got := metric(t, r, "probe_http_duration_seconds", "processing"); got >= delay.Seconds() {
+			t.Errorf("%q: processing phase %vs includes the handshake\n%s", keys, got, dumpDetails(r))
+		}
 	}
 }
