@@ -14,6 +14,8 @@ import (
 	"hash/fnv"
 	"io"
 	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -37,6 +39,40 @@ type resolved struct {
 // other.
 func resolve(ctx context.Context, host, preferred string, fallback bool) (resolved, error) {
 	start := time.Now()
+	if ip, ok := literalIP(host, preferred, fallback); ok {
+		return resolved{ip: ip, protocol: ipFamily(ip), took: time.Since(start)}, nil
+	}
+	return lookup(ctx, host, preferred, fallback, start)
+}
+
+// literalIP is what lookup finds for an IP literal that it resolves without
+// error: the address itself, 16 bytes long as the resolver returns it. It
+// leaves everything else to lookup, whose allocations it saves on every
+// check of a monitor that names its target by address.
+func literalIP(host, preferred string, fallback bool) (net.IP, bool) {
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.Zone() != "" {
+		return nil, false
+	}
+	// Without fallback the resolver keeps only the preferred family, and
+	// it adds 0.0.0.0 to "::".
+	if !fallback {
+		v4 := a.Unmap().Is4()
+		switch {
+		case a.IsUnspecified():
+			return nil, false
+		case preferred == config.IPv4 && !v4, preferred == config.IPv6 && v4:
+			return nil, false
+		case preferred != config.IPv4 && preferred != config.IPv6:
+			return nil, false
+		}
+	}
+	b := a.As16()
+	return net.IP(b[:]), true
+}
+
+// lookup is resolve through the resolver.
+func lookup(ctx context.Context, host, preferred string, fallback bool, start time.Time) (resolved, error) {
 	r := net.DefaultResolver
 	if !fallback {
 		ips, err := r.LookupIP(ctx, preferred, host)
@@ -103,9 +139,32 @@ func recordResolve(s *sample, d *details, r resolved, err error) {
 	}
 }
 
+// hostPort is net.JoinHostPort(ip.String(), port) in one allocation
+// rather than two.
+func hostPort(ip net.IP, port string) string {
+	n, err := strconv.ParseUint(port, 10, 16)
+	a, ok := netip.AddrFromSlice(ip)
+	// A port with leading zeros would not print back as it was.
+	if err != nil || !ok || (len(port) > 1 && port[0] == '0') {
+		return net.JoinHostPort(ip.String(), port)
+	}
+	return netip.AddrPortFrom(a.Unmap(), uint16(n)).String()
+}
+
 // dialNetwork returns "tcp4" or "tcp6" (or udp) for ip, so that a chosen
 // family is really the one used.
 func dialNetwork(base string, ip net.IP) string {
+	v4 := ipFamily(ip) == 4
+	switch {
+	case base == "tcp" && v4:
+		return "tcp4"
+	case base == "tcp":
+		return "tcp6"
+	case base == "udp" && v4:
+		return "udp4"
+	case base == "udp":
+		return "udp6"
+	}
 	return fmt.Sprintf("%s%d", base, ipFamily(ip))
 }
 
@@ -204,13 +263,18 @@ func recordTLS(s *sample, d *details, t *tlsInfo, now time.Time) {
 	if t == nil {
 		return
 	}
+	// d.add's argument would be boxed even for a nil d.
 	if t.version != 0 {
 		s.setLabel("probe_tls_version_info", tlsVersionName(t.version), 1)
-		d.add("tls version", tlsVersionName(t.version))
+		if d != nil {
+			d.add("tls version", tlsVersionName(t.version))
+		}
 	}
 	if t.cipher != 0 {
 		s.setLabel("probe_tls_cipher_info", tls.CipherSuiteName(t.cipher), 1)
-		d.add("tls cipher", tls.CipherSuiteName(t.cipher))
+		if d != nil {
+			d.add("tls cipher", tls.CipherSuiteName(t.cipher))
+		}
 	}
 	if d != nil {
 		for i, c := range t.certs {
