@@ -36,9 +36,17 @@ type httpMonitor struct {
 	logger *slog.Logger
 	// firstAddr is the URL's host:port; the TLS server name override
 	// (server_name or a Host header) applies only to it, as in blackbox.
-	firstAddr  string
-	hostHeader string
-	headers    http.Header
+	firstAddr            string
+	firstHost, firstPort string
+	hostHeader           string
+	// headers are every check's request headers, credentials included.
+	// Checks share them read-only (see newRequest).
+	headers http.Header
+	// template is the request every check copies, nil with a body.
+	template *http.Request
+	// points is the number of probe gauges a check usually sets: its
+	// sample is allocated once at that size.
+	points int
 	// redact hides this monitor's own credentials wherever a check reports
 	// text that came from the target: a target that echoes request headers
 	// would otherwise put them into details, logs and `probe` output.
@@ -109,24 +117,55 @@ func newHTTPMonitor(spec config.MonitorSpec, deps Deps) (Monitor, error) {
 	u := c.ParsedURL()
 	port := u.Port()
 	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+		port = defaultPort(u.Scheme)
 	}
 	m := &httpMonitor{
 		cfg:       c,
 		logger:    deps.Logger,
 		firstAddr: net.JoinHostPort(u.Hostname(), port),
-		headers:   http.Header{},
+		firstHost: u.Hostname(),
+		firstPort: port,
 		redact:    newRedactor(c),
+		// blackbox's probe_failed_due_to_regex, dns_lookup_time_seconds,
+		// ip_protocol, ip_addr_hash, five phases, status_code,
+		// content_length, uncompressed_body_length, redirects, version
+		// and ssl; with TLS also tls_version_info, tls_cipher_info,
+		// ssl_earliest_cert_expiry and ssl_last_chain_expiry.
+		points: 15,
+	}
+	if u.Scheme == "https" {
+		m.points += 4
+	}
+	// The headers as the request would have them: the configured ones,
+	// the default User-Agent, then basic auth and the bearer token, which
+	// replace a configured Authorization in that order.
+	req, err := http.NewRequest(c.Method, c.URL, nil)
+	if err != nil {
+		// Every check fails the same way (see Check).
+		req = &http.Request{Header: http.Header{}}
 	}
 	for k, v := range c.Headers {
 		if textproto.CanonicalMIMEHeaderKey(k) == "Host" {
 			m.hostHeader = v
 			continue
 		}
-		m.headers.Set(k, v)
+		req.Header.Set(k, v)
 	}
-	if m.headers.Get("User-Agent") == "" {
-		m.headers.Set("User-Agent", userAgent)
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", userAgent)
+	}
+	if a := c.BasicAuth; a != nil {
+		req.SetBasicAuth(a.Username, a.Secret().Reveal())
+	}
+	if tok := c.Token(); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok.Reveal())
+	}
+	m.headers = req.Header
+	if m.hostHeader != "" {
+		req.Host = m.hostHeader
+	}
+	if err == nil && c.RequestBody() == nil {
+		m.template = req
 	}
 	if u.Scheme == "https" {
 		m.firstTLS = m.tlsConfig(u.Hostname(), true)
@@ -150,37 +189,99 @@ type roundTrip struct {
 	tlsInfo                                        *tlsInfo
 }
 
-// httpCheck is the state of one check: the per-request traces and what
-// resolution found. It is the check's RoundTripper and rides in the
-// request's context to the monitor's dial functions.
+// httpCheck is the state of one check: its client, the per-request traces
+// and what resolution found. It is the check's RoundTripper and rides in the
+// request's context to the monitor's dial functions and CheckRedirect. It
+// holds in one allocation what most checks need (one request, no cookie).
 type httpCheck struct {
-	m *httpMonitor
+	m         *httpMonitor
+	client    http.Client
+	jar       lazyJar
+	trace     httptrace.ClientTrace
+	redirects int // set by CheckRedirect, on the goroutine that runs Do
 
-	mu      sync.Mutex
-	trips   []*roundTrip
-	current *roundTrip
-	first   *resolved // first resolution, for probe_dns_lookup_time_seconds
-	resErr  error
+	mu       sync.Mutex
+	trips    []*roundTrip
+	current  *roundTrip
+	firstRT  roundTrip     // the first request's trip
+	tripsBuf [1]*roundTrip // trips' room for it
+	first    resolved      // first resolution, for probe_dns_lookup_time_seconds
+	resolved bool          // first is set
+	resErr   error
 }
 
 type httpCheckKey struct{}
 
-// checkOf returns the check a dial belongs to.
+// newCheck returns a check whose client and trace hooks are bound to it.
+func (m *httpMonitor) newCheck() *httpCheck {
+	c := &httpCheck{m: m}
+	c.trips = c.tripsBuf[:0]
+	c.client = http.Client{Transport: c, Jar: &c.jar, CheckRedirect: m.checkRedirect}
+	c.trace = httptrace.ClientTrace{
+		GotConn:              func(httptrace.GotConnInfo) { c.at(func(rt *roundTrip) { rt.gotConn = time.Now() }) },
+		GotFirstResponseByte: func() { c.at(func(rt *roundTrip) { rt.responseStart = time.Now() }) },
+	}
+	if m.cfg.Proxy() == nil {
+		// dialTLS did every handshake and timed it. The transport still
+		// calls the TLS hooks around the *tls.Conn it got, for a handshake
+		// that is already done: they would replace the handshake's time
+		// with a few microseconds.
+		return c
+	}
+	// Through a proxy the transport does the target's handshake itself;
+	// only these hooks see it.
+	c.trace.TLSHandshakeStart = func() { c.at(func(rt *roundTrip) { rt.tlsStart = time.Now() }) }
+	c.trace.TLSHandshakeDone = func(cs tls.ConnectionState, err error) {
+		c.at(func(rt *roundTrip) {
+			rt.tlsDone = time.Now()
+			info := &tlsInfo{version: cs.Version, cipher: cs.CipherSuite, certs: cs.PeerCertificates, chains: cs.VerifiedChains}
+			var cv *tls.CertificateVerificationError
+			if errors.As(err, &cv) {
+				info.certs = cv.UnverifiedCertificates
+			}
+			rt.tlsInfo = info
+		})
+	}
+	return c
+}
+
+// checkOf returns the check a dial or redirect belongs to.
 func checkOf(ctx context.Context, m *httpMonitor) *httpCheck {
 	if c, ok := ctx.Value(httpCheckKey{}).(*httpCheck); ok {
 		return c
 	}
-	return &httpCheck{m: m} // not reached: every request carries its check
+	return m.newCheck() // not reached: every request carries its check
+}
+
+// newTrip starts the trip of a new request. The caller holds mu.
+func (c *httpCheck) newTrip(tls bool) *roundTrip {
+	rt := &c.firstRT
+	if len(c.trips) > 0 {
+		rt = &roundTrip{}
+	}
+	rt.tls = tls
+	c.current = rt
+	c.trips = append(c.trips, rt)
+	return rt
 }
 
 func (c *httpCheck) trip() *roundTrip {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.current == nil {
-		c.current = &roundTrip{}
-		c.trips = append(c.trips, c.current)
+		return c.newTrip(false)
 	}
 	return c.current
+}
+
+// at applies f to the current trip under mu.
+func (c *httpCheck) at(f func(rt *roundTrip)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.current == nil {
+		c.newTrip(false)
+	}
+	f(c.current)
 }
 
 // RoundTrip starts a new trace for each request, redirects included, and
@@ -188,21 +289,43 @@ func (c *httpCheck) trip() *roundTrip {
 // override.
 func (c *httpCheck) RoundTrip(req *http.Request) (*http.Response, error) {
 	c.mu.Lock()
-	c.current = &roundTrip{tls: req.URL.Scheme == "https"}
-	c.trips = append(c.trips, c.current)
+	c.newTrip(req.URL.Scheme == "https")
 	c.mu.Unlock()
-	if canonicalAddr(req.URL) == c.m.firstAddr {
+	if c.m.isFirstAddr(req.URL) {
 		return c.m.direct.RoundTrip(req)
 	}
 	return c.m.otherTransport().RoundTrip(req)
 }
 
-func canonicalAddr(u *url.URL) string {
+// isFirstAddr reports whether u's host:port (with the scheme's default
+// port) is firstAddr.
+func (m *httpMonitor) isFirstAddr(u *url.URL) bool {
 	port := u.Port()
 	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+		port = defaultPort(u.Scheme)
 	}
-	return net.JoinHostPort(u.Hostname(), port)
+	return port == m.firstPort && u.Hostname() == m.firstHost
+}
+
+func defaultPort(scheme string) string {
+	switch scheme {
+	case "http":
+		return "80"
+	case "https":
+		return "443"
+	}
+	return ""
+}
+
+// checkRedirect follows at most the configured number of redirects and
+// keeps credentials on the first host.
+func (m *httpMonitor) checkRedirect(req *http.Request, via []*http.Request) error {
+	checkOf(req.Context(), m).redirects = len(via)
+	if len(via) > m.cfg.Redirects() {
+		return http.ErrUseLastResponse
+	}
+	stripSecretHeaders(req, via)
+	return nil
 }
 
 // dial resolves host as blackbox's chooseProtocol and connects, recording
@@ -223,15 +346,15 @@ func (c *httpCheck) dial(ctx context.Context, _, addr string) (net.Conn, error) 
 	r, err := resolve(ctx, host, c.m.cfg.PreferredIPProtocol, c.m.cfg.Fallback())
 	c.mu.Lock()
 	rt.dnsDone = time.Now()
-	if c.first == nil {
-		c.first, c.resErr = &r, err
+	if !c.resolved {
+		c.first, c.resErr, c.resolved = r, err, true
 	}
 	c.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, dialNetwork("tcp", r.ip), net.JoinHostPort(r.ip.String(), port))
+	conn, err := d.DialContext(ctx, dialNetwork("tcp", r.ip), hostPort(r.ip, port))
 	c.mu.Lock()
 	rt.connectDone = time.Now()
 	c.mu.Unlock()
@@ -318,90 +441,50 @@ func (m *httpMonitor) transport(override, http2 bool) *http.Transport {
 	return t
 }
 
-func (c *httpCheck) clientTrace() *httptrace.ClientTrace {
-	at := func(f func(rt *roundTrip)) {
-		rt := c.trip()
-		c.mu.Lock()
-		f(rt)
-		c.mu.Unlock()
+// newRequest returns the check's request: a copy of the monitor's template
+// with ctx, or, for a request body, a request of its own. The header is the
+// monitor's, shared by all checks: neither the client nor the transports
+// write to a request's header, and a redirect gets a copy.
+func (m *httpMonitor) newRequest(ctx context.Context) (*http.Request, error) {
+	if m.template != nil {
+		return m.template.WithContext(ctx), nil
 	}
-	trace := &httptrace.ClientTrace{
-		GotConn:              func(httptrace.GotConnInfo) { at(func(rt *roundTrip) { rt.gotConn = time.Now() }) },
-		GotFirstResponseByte: func() { at(func(rt *roundTrip) { rt.responseStart = time.Now() }) },
+	var body io.Reader
+	if b := m.cfg.RequestBody(); b != nil {
+		body = bytes.NewReader(b)
 	}
-	if c.m.cfg.Proxy() == nil {
-		// dialTLS did every handshake and timed it. The transport still
-		// calls the TLS hooks around the *tls.Conn it got, for a handshake
-		// that is already done: they would replace the handshake's time
-		// with a few microseconds.
-		return trace
+	req, err := http.NewRequestWithContext(ctx, m.cfg.Method, m.cfg.URL, body)
+	if err != nil {
+		return nil, err
 	}
-	// Through a proxy the transport does the target's handshake itself;
-	// only these hooks see it.
-	trace.TLSHandshakeStart = func() { at(func(rt *roundTrip) { rt.tlsStart = time.Now() }) }
-	trace.TLSHandshakeDone = func(cs tls.ConnectionState, err error) {
-		at(func(rt *roundTrip) {
-			rt.tlsDone = time.Now()
-			info := &tlsInfo{version: cs.Version, cipher: cs.CipherSuite, certs: cs.PeerCertificates, chains: cs.VerifiedChains}
-			var cv *tls.CertificateVerificationError
-			if errors.As(err, &cv) {
-				info.certs = cv.UnverifiedCertificates
-			}
-			rt.tlsInfo = info
-		})
+	req.Header = m.headers
+	if m.hostHeader != "" {
+		req.Host = m.hostHeader
 	}
-	return trace
+	return req, nil
 }
 
 func (m *httpMonitor) Check(ctx context.Context) Result {
 	start := time.Now()
 	cfg := m.cfg
-	s := &sample{}
+	s := &sample{points: make([]point, 0, m.points)}
 	// Details cost strings on every check; scheduled checks ask for none.
 	var d *details
 	if wantDetails(ctx) {
 		d = &details{}
+		d.add("url", config.RedactURL(cfg.URL))
 	}
 	var f failure
-	d.add("url", config.RedactURL(cfg.URL))
 
-	c := &httpCheck{m: m}
-	redirects := 0
-	client := &http.Client{
-		Transport: c,
-		Jar:       &lazyJar{},
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			redirects = len(via)
-			if len(via) > cfg.Redirects() {
-				return http.ErrUseLastResponse
-			}
-			stripSecretHeaders(req, via)
-			return nil
-		},
-	}
-
-	var body io.Reader
-	if b := cfg.RequestBody(); b != nil {
-		body = bytes.NewReader(b)
-	}
-	reqCtx := httptrace.WithClientTrace(context.WithValue(ctx, httpCheckKey{}, c), c.clientTrace())
-	req, err := http.NewRequestWithContext(reqCtx, cfg.Method, cfg.URL, body)
+	c := m.newCheck()
+	reqCtx := httptrace.WithClientTrace(context.WithValue(ctx, httpCheckKey{}, c), &c.trace)
+	req, err := m.newRequest(reqCtx)
 	if err != nil {
 		return Result{Status: StatusDown, Reason: "invalid request", Err: fmt.Errorf("http: build request: %w", err), sample: s}
 	}
-	req.Header = m.headers.Clone()
-	if m.hostHeader != "" {
-		req.Host = m.hostHeader
-	}
-	if a := cfg.BasicAuth; a != nil {
-		req.SetBasicAuth(a.Username, a.Secret().Reveal())
-	}
-	if tok := cfg.Token(); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok.Reveal())
-	}
 
 	s.set("probe_failed_due_to_regex", 0)
-	resp, err := client.Do(req)
+	resp, err := c.client.Do(req)
 	var bodyBytes int64
 	var proto string
 	if err != nil {
@@ -416,18 +499,22 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 		c.mu.Unlock()
 	}
 	latency := time.Since(start)
+	redirects := c.redirects
 
 	// Blackbox reports what it saw even for a failed request: an empty
-	// response's zeros, and the timings of the phases that happened.
+	// response's zeros, and the timings of the phases that happened. A
+	// dial the transport gave up on may still be writing to its trip, so
+	// the trips are copied under mu.
+	var tripsBuf [2]roundTrip
 	c.mu.Lock()
-	trips := make([]roundTrip, len(c.trips))
-	for i, t := range c.trips {
-		trips[i] = *t
+	trips := tripsBuf[:0]
+	for _, t := range c.trips {
+		trips = append(trips, *t)
 	}
-	first, resErr := c.first, c.resErr
+	first, resolved, resErr := c.first, c.resolved, c.resErr
 	c.mu.Unlock()
-	if first != nil {
-		recordResolve(s, d, *first, resErr)
+	if resolved {
+		recordResolve(s, d, first, resErr)
 	}
 	m.recordPhases(s, d, trips)
 	status, contentLength := 0, int64(0)
@@ -441,14 +528,14 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 		d.add("content length", contentLength)
 		d.add("body bytes", bodyBytes)
 	}
-	s.set("probe_http_status_code", float64(status))
-	s.set("probe_http_content_length", float64(contentLength))
-	s.set("probe_http_uncompressed_body_length", float64(bodyBytes))
-	s.set("probe_http_redirects", float64(redirects))
+	addPoint(s, "probe_http_status_code", "", float64(status))
+	addPoint(s, "probe_http_content_length", "", float64(contentLength))
+	addPoint(s, "probe_http_uncompressed_body_length", "", float64(bodyBytes))
+	addPoint(s, "probe_http_redirects", "", float64(redirects))
 	if v, err := strconv.ParseFloat(strings.TrimPrefix(proto, "HTTP/"), 64); err == nil {
-		s.set("probe_http_version", v)
+		addPoint(s, "probe_http_version", "", v)
 	} else {
-		s.set("probe_http_version", 0)
+		addPoint(s, "probe_http_version", "", 0)
 	}
 
 	// TLS: the final request's handshake, also when it failed
@@ -459,12 +546,12 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 	}
 	now := time.Now()
 	if resp != nil && resp.TLS != nil {
-		s.set("probe_http_ssl", 1)
+		addPoint(s, "probe_http_ssl", "", 1)
 		if cfg.FailIfSSL {
 			f.fail("TLS used (fail_if_ssl)", "fail_if_ssl: final request was over TLS")
 		}
 	} else {
-		s.set("probe_http_ssl", 0)
+		addPoint(s, "probe_http_ssl", "", 0)
 		if resp != nil && cfg.FailIfNotSSL {
 			f.fail("TLS not used (fail_if_not_ssl)", "fail_if_not_ssl: final request was not over TLS")
 		}
@@ -602,8 +689,12 @@ func (m *httpMonitor) checkResponse(resp *http.Response, s *sample, d *details, 
 	if len(cfg.ValidHTTPVersions) > 0 && !slices.Contains(cfg.ValidHTTPVersions, resp.Proto) {
 		f.fail(fmt.Sprintf("HTTP version %s not accepted", resp.Proto), fmt.Sprintf("valid_http_versions %v does not include %s", cfg.ValidHTTPVersions, resp.Proto))
 	}
-	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
-		s.set("probe_http_last_modified_timestamp_seconds", float64(t.Unix()))
+	// Most responses have no Last-Modified, and parsing "" fails three
+	// times over with an error each.
+	if lm := resp.Header.Get("Last-Modified"); lm != "" {
+		if t, err := http.ParseTime(lm); err == nil {
+			s.set("probe_http_last_modified_timestamp_seconds", float64(t.Unix()))
+		}
 	}
 	return n, resp.Proto
 }
@@ -779,6 +870,15 @@ func evalJSON(doc any, a *config.JSONAssertion) bool {
 	return false
 }
 
+// addPoint adds a gauge that only one place of a check sets, once: unlike
+// sample.set it need not look for an earlier value among the others.
+func addPoint(s *sample, family, extra string, v float64) {
+	s.points = append(s.points, point{family: family, extra: extra, value: v})
+}
+
+// httpPhases are blackbox's phases, in its order.
+var httpPhases = [...]string{"resolve", "connect", "tls", "processing", "transfer"}
+
 // recordPhases sums blackbox's five phases over the requests of a check.
 func (m *httpMonitor) recordPhases(s *sample, d *details, trips []roundTrip) {
 	var sum [5]time.Duration
@@ -805,9 +905,11 @@ func (m *httpMonitor) recordPhases(s *sample, d *details, trips []roundTrip) {
 		}
 		sum[transferP] += t.end.Sub(t.responseStart)
 	}
-	for i, phase := range []string{"resolve", "connect", "tls", "processing", "transfer"} {
-		s.setLabel("probe_http_duration_seconds", phase, sum[i].Seconds())
-		if d != nil {
+	for i, phase := range httpPhases {
+		addPoint(s, "probe_http_duration_seconds", phase, sum[i].Seconds())
+	}
+	if d != nil {
+		for i, phase := range httpPhases {
 			d.add("phase "+phase, sum[i])
 		}
 	}

@@ -638,3 +638,57 @@ func TestHTTPTLSPhaseIsTheHandshake(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPConcurrentChecksShareNothingWritable: checks of one monitor may
+// overlap, and they share the monitor's request headers and template. Run
+// under -race, overlapping checks that follow a cross-host redirect (which
+// strips secret headers) and a cookie-setting one must neither race nor
+// see each other's changes: every request leaves with the credentials and
+// headers configured, every cross-host one without the secrets.
+func TestHTTPConcurrentChecksShareNothingWritable(t *testing.T) {
+	var bad atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Api-Key") != "" || r.Header.Get("Authorization") != "" || r.Header.Get("X-Trace") != "abc" {
+			bad.Add(1)
+		}
+	}))
+	t.Cleanup(other.Close)
+	_, otherPort, _ := net.SplitHostPort(other.Listener.Addr().String())
+	first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "s3cret" || r.Header.Get("X-Api-Key") != "CANARYkey" ||
+			r.Header.Get("User-Agent") != userAgent || r.Host != "virtual.example" {
+			bad.Add(1)
+		}
+		switch r.URL.Path {
+		case "/start":
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "1"})
+			http.Redirect(w, r, "/away", http.StatusFound)
+		case "/away":
+			if c, err := r.Cookie("session"); err != nil || c.Value != "1" {
+				bad.Add(1)
+			}
+			http.Redirect(w, r, "http://localhost:"+otherPort+"/", http.StatusFound)
+		}
+	}))
+	t.Cleanup(first.Close)
+	spec := loadSpec(t, "http:\n  url: "+first.URL+"/start\n  preferred_ip_protocol: ip4\n"+
+		"  basic_auth: {username: alice, password: s3cret}\n  headers: {X-Api-Key: CANARYkey, X-Trace: abc, Host: virtual.example}")
+	m, err := New(spec, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 5 {
+				if r := m.Check(t.Context()); r.Status != StatusUp {
+					t.Errorf("check: %s", dumpDetails(r))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := bad.Load(); n > 0 {
+		t.Errorf("%d requests left with the wrong headers", n)
+	}
+}
