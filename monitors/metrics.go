@@ -95,7 +95,9 @@ type Metrics struct {
 	order  []*record // in configuration order
 
 	checkDur *prometheus.HistogramVec // by kind
-	kinds    map[string]bool          // kinds with a checkDur child
+	// kinds are checkDur's children, by kind, made by Init: a check
+	// observes its kind's without hashing the label value.
+	kinds map[string]prometheus.Observer
 }
 
 // descSet holds the descriptors for one set of static label names.
@@ -156,7 +158,7 @@ func NewScrapeMetrics(reg prometheus.Registerer) *Metrics {
 func newMetrics() *Metrics {
 	m := &Metrics{
 		byName: map[string]*record{},
-		kinds:  map[string]bool{},
+		kinds:  map[string]prometheus.Observer{},
 		checkDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "statussync_monitor_check_duration_seconds",
 			Help:    "Duration of checks, by monitor kind, in seconds.",
@@ -309,12 +311,12 @@ func (m *Metrics) Init(specs []config.MonitorSpec) {
 		return
 	}
 	keys := map[string]bool{}
-	kinds := map[string]bool{}
+	kinds := map[string]prometheus.Observer{}
 	for _, s := range specs {
 		for k := range s.Labels {
 			keys[k] = true
 		}
-		kinds[s.Kind] = true
+		kinds[s.Kind] = nil
 	}
 	static := slices.Sorted(maps.Keys(keys))
 
@@ -338,12 +340,12 @@ func (m *Metrics) Init(specs []config.MonitorSpec) {
 	}
 	m.byName, m.order = byName, order
 	for k := range m.kinds {
-		if !kinds[k] {
+		if _, ok := kinds[k]; !ok {
 			m.checkDur.DeleteLabelValues(k)
 		}
 	}
 	for k := range kinds {
-		m.checkDur.WithLabelValues(k)
+		kinds[k] = m.checkDur.WithLabelValues(k)
 	}
 	m.kinds = kinds
 }
@@ -385,10 +387,13 @@ func (m *Metrics) observeAs(name, kind string, r Result, took time.Duration) {
 	if m == nil {
 		return
 	}
-	m.checkDur.WithLabelValues(kind).Observe(took.Seconds())
 	m.mu.RLock()
-	rec := m.byName[name]
+	rec, dur := m.byName[name], m.kinds[kind]
 	m.mu.RUnlock()
+	if dur == nil { // a kind no configured monitor has
+		dur = m.checkDur.WithLabelValues(kind)
+	}
+	dur.Observe(took.Seconds())
 	if rec == nil {
 		return
 	}
