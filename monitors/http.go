@@ -172,7 +172,39 @@ func newHTTPMonitor(spec config.MonitorSpec, deps Deps) (Monitor, error) {
 	}
 	// HTTP/2 is set up only where it can be used: over TLS, on request.
 	m.direct = m.transport(true, c.HTTP2() && u.Scheme == "https")
+	m.direct.WriteBufferSize = requestBufferSize(req, c.URL, len(c.RequestBody()))
 	return m, nil
+}
+
+// defaultBufferSize is net/http's Transport buffer size (4 KiB).
+const defaultBufferSize = 4 << 10
+
+// requestBufferSize returns a write buffer size that holds the whole of
+// the first request as the transport writes it: its request line, headers
+// and body, and room for what the transport adds (Connection: close,
+// Content-Length, an absolute URL through a proxy). The transport
+// allocates the buffer for every connection, that is every check, and a
+// probe's request is a few hundred bytes; it is never made larger than
+// net/http's default. Redirected requests that outgrow it are written in
+// more than one piece, as ones larger than the default always are.
+func requestBufferSize(req *http.Request, rawURL string, bodyLen int) int {
+	var n byteCounter
+	if err := req.Write(&n); err != nil {
+		return 0 // the default
+	}
+	size := int(n) + bodyLen + len(rawURL) + 128
+	if size >= defaultBufferSize {
+		return 0
+	}
+	return size
+}
+
+// byteCounter is an io.Writer that counts what is written to it.
+type byteCounter int
+
+func (n *byteCounter) Write(p []byte) (int, error) {
+	*n += byteCounter(len(p))
+	return len(p), nil
 }
 
 // otherTransport returns the transport for redirects to other hosts.

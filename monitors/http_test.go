@@ -1,11 +1,13 @@
 package monitors
 
 import (
+	"bufio"
 	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -690,5 +692,86 @@ func TestHTTPConcurrentChecksShareNothingWritable(t *testing.T) {
 	wg.Wait()
 	if n := bad.Load(); n > 0 {
 		t.Errorf("%d requests left with the wrong headers", n)
+	}
+}
+
+// rawRequests accepts connections, reads one HTTP/1.1 request from each
+// and sends its size (request line to the end of the body) on sizes before
+// answering 200.
+func rawRequests(tb testing.TB) (addr string, sizes <-chan int) {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = l.Close() })
+	ch := make(chan int, 16)
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer func() { _ = conn.Close() }()
+				var cr countingReader
+				cr.r = conn
+				req, err := http.ReadRequest(bufio.NewReaderSize(&cr, 1))
+				if err != nil {
+					return
+				}
+				_, _ = io.Copy(io.Discard, req.Body)
+				ch <- cr.n
+				_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+			}()
+		}
+	}()
+	return l.Addr().String(), ch
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// TestHTTPWriteBufferHoldsTheRequest: the direct transport's write buffer,
+// sized for the monitor's request, holds all of the first request as the
+// transport writes it (so it leaves in one write, as with net/http's
+// default buffer), with credentials, long headers, a body, or through a
+// proxy (absolute URL).
+func TestHTTPWriteBufferHoldsTheRequest(t *testing.T) {
+	addr, sizes := rawRequests(t)
+	long := strings.Repeat("v", 900)
+	tests := []struct{ name, keys string }{
+		{"get", ""},
+		{"credentials and headers", "\n  bearer_token: " + long + "\n  headers: {X-One: " + long + ", X-Two: abc}"},
+		{"body", "\n  method: POST\n  body: '" + strings.Repeat("b", 700) + "'"},
+		{"proxy", "\n  proxy_url: http://" + addr},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := loadSpec(t, "http:\n  url: http://"+addr+"/some/path?q=1"+tt.keys)
+			mon, err := newHTTPMonitor(spec, Deps{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := mon.(*httpMonitor)
+			if r := m.Check(t.Context()); r.Status != StatusUp {
+				t.Fatalf("check: %s", dumpDetails(r))
+			}
+			size := m.direct.WriteBufferSize
+			if size <= 0 || size >= 4096 {
+				t.Fatalf("write buffer %d, want one sized for the request", size)
+			}
+			if got := <-sizes; got > size {
+				t.Errorf("request of %d bytes, write buffer %d", got, size)
+			}
+		})
 	}
 }
