@@ -371,13 +371,17 @@ func (c *httpCheck) dial(ctx context.Context, _, addr string) (net.Conn, error) 
 	if err != nil {
 		return nil, err
 	}
-	rt := c.trip()
+	start := time.Now()
 	c.mu.Lock()
-	rt.start = time.Now()
+	if c.current == nil {
+		c.newTrip(false)
+	}
+	rt := c.current
+	rt.start = start
 	c.mu.Unlock()
-	r, err := resolve(ctx, host, c.m.cfg.PreferredIPProtocol, c.m.cfg.Fallback())
+	r, err := resolveSince(ctx, start, host, c.m.cfg.PreferredIPProtocol, c.m.cfg.Fallback())
 	c.mu.Lock()
-	rt.dnsDone = time.Now()
+	rt.dnsDone = start.Add(r.took) // when resolveSince took its time
 	if !c.resolved {
 		c.first, c.resErr, c.resolved = r, err, true
 	}
@@ -564,11 +568,7 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 	addPoint(s, "probe_http_content_length", "", float64(contentLength))
 	addPoint(s, "probe_http_uncompressed_body_length", "", float64(bodyBytes))
 	addPoint(s, "probe_http_redirects", "", float64(redirects))
-	if v, err := strconv.ParseFloat(strings.TrimPrefix(proto, "HTTP/"), 64); err == nil {
-		addPoint(s, "probe_http_version", "", v)
-	} else {
-		addPoint(s, "probe_http_version", "", 0)
-	}
+	addPoint(s, "probe_http_version", "", httpVersion(proto))
 
 	// TLS: the final request's handshake, also when it failed
 	// verification, so an expired certificate still shows its date.
@@ -576,7 +576,10 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 	if n := len(trips); n > 0 {
 		info = trips[n-1].tlsInfo
 	}
-	now := time.Now()
+	var now time.Time // for certificates only
+	if info != nil {
+		now = time.Now()
+	}
 	if resp != nil && resp.TLS != nil {
 		addPoint(s, "probe_http_ssl", "", 1)
 		if cfg.FailIfSSL {
@@ -900,6 +903,21 @@ func evalJSON(doc any, a *config.JSONAssertion) bool {
 		return a.Pattern().MatchString(jsonText(v))
 	}
 	return false
+}
+
+// httpVersion is probe_http_version for a response's protocol, "HTTP/1.1"
+// being 1.1; 0 when there was no response.
+func httpVersion(proto string) float64 {
+	switch proto { // the common ones without parsing
+	case "HTTP/1.1":
+		return 1.1
+	case "HTTP/2.0":
+		return 2
+	}
+	if v, err := strconv.ParseFloat(strings.TrimPrefix(proto, "HTTP/"), 64); err == nil {
+		return v
+	}
+	return 0
 }
 
 // addPoint adds a gauge that only one place of a check sets, once: unlike

@@ -38,7 +38,12 @@ type resolved struct {
 // takes the first address of the preferred family, else the first of the
 // other.
 func resolve(ctx context.Context, host, preferred string, fallback bool) (resolved, error) {
-	start := time.Now()
+	return resolveSince(ctx, time.Now(), host, preferred, fallback)
+}
+
+// resolveSince is resolve for a caller that read the clock just before:
+// took counts from start.
+func resolveSince(ctx context.Context, start time.Time, host, preferred string, fallback bool) (resolved, error) {
 	if ip, ok := literalIP(host, preferred, fallback); ok {
 		return resolved{ip: ip, protocol: ipFamily(ip), took: time.Since(start)}, nil
 	}
