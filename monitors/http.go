@@ -389,8 +389,13 @@ func (c *httpCheck) dial(ctx context.Context, _, addr string) (net.Conn, error) 
 	if err != nil {
 		return nil, err
 	}
+	// An IPv4 literal is already written as hostPort would write it.
+	dialAddr := addr
+	if !r.literal || r.protocol != 4 || strings.Contains(host, ":") {
+		dialAddr = hostPort(r.ip, port)
+	}
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, dialNetwork("tcp", r.ip), hostPort(r.ip, port))
+	conn, err := d.DialContext(ctx, dialNetwork("tcp", r.ip), dialAddr)
 	c.mu.Lock()
 	rt.connectDone = time.Now()
 	c.mu.Unlock()
@@ -523,18 +528,21 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 	resp, err := c.client.Do(req)
 	var bodyBytes int64
 	var proto string
+	var end time.Time
 	if err != nil {
-		f.fail(reasonFor(err, time.Now()), "request failed")
+		end = time.Now()
+		f.fail(reasonFor(err, end), "request failed")
 		m.logger.Debug("http request failed", "err", err)
 	} else {
 		bodyBytes, proto = m.checkResponse(resp, s, d, &f)
+		end = time.Now()
 		c.mu.Lock()
 		if c.current != nil {
-			c.current.end = time.Now()
+			c.current.end = end
 		}
 		c.mu.Unlock()
 	}
-	latency := time.Since(start)
+	latency := end.Sub(start)
 	redirects := c.redirects
 
 	// Blackbox reports what it saw even for a failed request: an empty

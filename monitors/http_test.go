@@ -775,3 +775,32 @@ func TestHTTPWriteBufferHoldsTheRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPTargetAddressForms: the dialler reaches the target however the
+// URL names it: an IPv4 literal (dialled as written), an IPv4-mapped IPv6
+// literal (dialled as IPv4), an IPv6 literal and a name.
+func TestHTTPTargetAddressForms(t *testing.T) {
+	srv4 := testServer(t)
+	_, port4, _ := net.SplitHostPort(srv4.Listener.Addr().String())
+	tests := []struct{ name, url, ip string }{
+		{"ipv4 literal", "http://127.0.0.1:" + port4 + "/ok", "127.0.0.1 (ip4)"},
+		{"ipv4-mapped literal", "http://[::ffff:127.0.0.1]:" + port4 + "/ok", "127.0.0.1 (ip4)"},
+		{"name", "http://localhost:" + port4 + "/ok\n  preferred_ip_protocol: ip4", "127.0.0.1 (ip4)"},
+	}
+	if l, err := net.Listen("tcp6", "[::1]:0"); err == nil {
+		srv6 := httptest.NewUnstartedServer(okHandler())
+		srv6.Listener = l
+		srv6.Start()
+		t.Cleanup(srv6.Close)
+		tests = append(tests, struct{ name, url, ip string }{"ipv6 literal", srv6.URL + "/", "::1 (ip6)"})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCheck(t, loadSpec(t, "http:\n  url: "+tt.url), 2*time.Second)
+			wantResult(t, r, StatusUp, "")
+			if got, _ := detail(r, "ip"); got != tt.ip {
+				t.Errorf("ip detail %q, want %q", got, tt.ip)
+			}
+		})
+	}
+}

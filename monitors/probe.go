@@ -31,6 +31,8 @@ type resolved struct {
 	ip       net.IP
 	protocol int // 4 or 6
 	took     time.Duration
+	// literal says the name was the address itself, not looked up.
+	literal bool
 }
 
 // resolve picks the address to probe as blackbox's chooseProtocol does:
@@ -45,7 +47,7 @@ func resolve(ctx context.Context, host, preferred string, fallback bool) (resolv
 // took counts from start.
 func resolveSince(ctx context.Context, start time.Time, host, preferred string, fallback bool) (resolved, error) {
 	if ip, ok := literalIP(host, preferred, fallback); ok {
-		return resolved{ip: ip, protocol: ipFamily(ip), took: time.Since(start)}, nil
+		return resolved{ip: ip, protocol: ipFamily(ip), took: time.Since(start), literal: true}, nil
 	}
 	return lookup(ctx, host, preferred, fallback, start)
 }
