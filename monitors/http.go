@@ -173,11 +173,20 @@ func newHTTPMonitor(spec config.MonitorSpec, deps Deps) (Monitor, error) {
 	// HTTP/2 is set up only where it can be used: over TLS, on request.
 	m.direct = m.transport(true, c.HTTP2() && u.Scheme == "https")
 	m.direct.WriteBufferSize = requestBufferSize(req, c.URL, len(c.RequestBody()))
+	m.direct.ReadBufferSize = readBufferSize
 	return m, nil
 }
 
 // defaultBufferSize is net/http's Transport buffer size (4 KiB).
 const defaultBufferSize = 4 << 10
+
+// readBufferSize is the direct transport's read buffer, allocated for
+// every check like the write buffer: half of net/http's default, which
+// holds a probe's status line and headers; longer headers take more than
+// one read, and bodies are copied past the buffer in any case. A chunked
+// body's chunk-size lines must fit in it (they are a few bytes; net/http
+// allows at most 4 KiB).
+const readBufferSize = 2 << 10
 
 // requestBufferSize returns a write buffer size that holds the whole of
 // the first request as the transport writes it: its request line, headers

@@ -804,3 +804,23 @@ func TestHTTPTargetAddressForms(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPResponseLargerThanTheReadBuffer: headers and a chunked body
+// larger than the direct transport's read buffer are read whole, and the
+// header assertions see the long header.
+func TestHTTPResponseLargerThanTheReadBuffer(t *testing.T) {
+	long := strings.Repeat("x", 3*readBufferSize)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Long", long+"end")
+		for i := range 5 {
+			_, _ = io.WriteString(w, strings.Repeat("b", readBufferSize+i))
+			w.(http.Flusher).Flush() // one chunk each
+		}
+	}))
+	t.Cleanup(srv.Close)
+	r := runCheck(t, loadSpec(t, "http:\n  url: "+srv.URL+"/\n  fail_if_header_not_matches: [{header: X-Long, regexp: 'x+end$'}]\n  fail_if_body_not_matches_regexp: ['^b+$']"), 2*time.Second)
+	wantResult(t, r, StatusUp, "")
+	if got, want := metric(t, r, "probe_http_uncompressed_body_length", ""), float64(5*readBufferSize+10); got != want {
+		t.Errorf("body length %v, want %v", got, want)
+	}
+}
