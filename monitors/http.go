@@ -38,6 +38,7 @@ type httpMonitor struct {
 	// (server_name or a Host header) applies only to it, as in blackbox.
 	firstAddr            string
 	firstHost, firstPort string
+	urlHost, urlScheme   string // the configured URL's
 	hostHeader           string
 	// headers are every check's request headers, credentials included.
 	// Checks share them read-only (see newRequest).
@@ -125,6 +126,8 @@ func newHTTPMonitor(spec config.MonitorSpec, deps Deps) (Monitor, error) {
 		firstAddr: net.JoinHostPort(u.Hostname(), port),
 		firstHost: u.Hostname(),
 		firstPort: port,
+		urlHost:   u.Host,
+		urlScheme: u.Scheme,
 		redact:    newRedactor(c),
 		// blackbox's probe_failed_due_to_regex, dns_lookup_time_seconds,
 		// ip_protocol, ip_addr_hash, five phases, status_code,
@@ -233,21 +236,23 @@ type roundTrip struct {
 // httpCheck is the state of one check: its client, the per-request traces
 // and what resolution found. It is the check's RoundTripper and rides in the
 // request's context to the monitor's dial functions and CheckRedirect. It
-// holds in one allocation what most checks need (one request, no cookie).
+// holds in one allocation what most checks need (one request, no cookie),
+// in 512 bytes: up to that size malloc keeps an object's pointer bitmap in
+// its span, without a header.
 type httpCheck struct {
-	m         *httpMonitor
-	client    http.Client
-	jar       lazyJar
-	trace     httptrace.ClientTrace
-	redirects int // set by CheckRedirect, on the goroutine that runs Do
+	m      *httpMonitor
+	client http.Client
+	jar    lazyJar
+	trace  httptrace.ClientTrace
+	// redirects is set by CheckRedirect, on the goroutine that runs Do.
+	redirects int32
 
 	mu       sync.Mutex
-	trips    []*roundTrip
-	current  *roundTrip
+	resolved bool          // first is set
+	trips    []*roundTrip  // one per request; the last is the current one
 	firstRT  roundTrip     // the first request's trip
 	tripsBuf [1]*roundTrip // trips' room for it
 	first    resolved      // first resolution, for probe_dns_lookup_time_seconds
-	resolved bool          // first is set
 	resErr   error
 }
 
@@ -301,28 +306,30 @@ func (c *httpCheck) newTrip(tls bool) *roundTrip {
 		rt = &roundTrip{}
 	}
 	rt.tls = tls
-	c.current = rt
 	c.trips = append(c.trips, rt)
 	return rt
+}
+
+// currentTrip returns the current request's trip, starting one if none
+// has. The caller holds mu.
+func (c *httpCheck) currentTrip() *roundTrip {
+	if len(c.trips) == 0 {
+		return c.newTrip(false)
+	}
+	return c.trips[len(c.trips)-1]
 }
 
 func (c *httpCheck) trip() *roundTrip {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.current == nil {
-		return c.newTrip(false)
-	}
-	return c.current
+	return c.currentTrip()
 }
 
 // at applies f to the current trip under mu.
 func (c *httpCheck) at(f func(rt *roundTrip)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.current == nil {
-		c.newTrip(false)
-	}
-	f(c.current)
+	f(c.currentTrip())
 }
 
 // RoundTrip starts a new trace for each request, redirects included, and
@@ -341,6 +348,9 @@ func (c *httpCheck) RoundTrip(req *http.Request) (*http.Response, error) {
 // isFirstAddr reports whether u's host:port (with the scheme's default
 // port) is firstAddr.
 func (m *httpMonitor) isFirstAddr(u *url.URL) bool {
+	if u.Host == m.urlHost && u.Scheme == m.urlScheme {
+		return true // the configured URL's, or a redirect's to the same place
+	}
 	port := u.Port()
 	if port == "" {
 		port = defaultPort(u.Scheme)
@@ -361,7 +371,7 @@ func defaultPort(scheme string) string {
 // checkRedirect follows at most the configured number of redirects and
 // keeps credentials on the first host.
 func (m *httpMonitor) checkRedirect(req *http.Request, via []*http.Request) error {
-	checkOf(req.Context(), m).redirects = len(via)
+	checkOf(req.Context(), m).redirects = int32(len(via))
 	if len(via) > m.cfg.Redirects() {
 		return http.ErrUseLastResponse
 	}
@@ -382,10 +392,7 @@ func (c *httpCheck) dial(ctx context.Context, _, addr string) (net.Conn, error) 
 	}
 	start := time.Now()
 	c.mu.Lock()
-	if c.current == nil {
-		c.newTrip(false)
-	}
-	rt := c.current
+	rt := c.currentTrip()
 	rt.start = start
 	c.mu.Unlock()
 	r, err := resolveSince(ctx, start, host, c.m.cfg.PreferredIPProtocol, c.m.cfg.Fallback())
@@ -546,13 +553,13 @@ func (m *httpMonitor) Check(ctx context.Context) Result {
 		bodyBytes, proto = m.checkResponse(resp, s, d, &f)
 		end = time.Now()
 		c.mu.Lock()
-		if c.current != nil {
-			c.current.end = end
+		if n := len(c.trips); n > 0 {
+			c.trips[n-1].end = end
 		}
 		c.mu.Unlock()
 	}
 	latency := end.Sub(start)
-	redirects := c.redirects
+	redirects := int(c.redirects)
 
 	// Blackbox reports what it saw even for a failed request: an empty
 	// response's zeros, and the timings of the phases that happened. A
