@@ -824,3 +824,51 @@ func TestHTTPResponseLargerThanTheReadBuffer(t *testing.T) {
 		t.Errorf("body length %v, want %v", got, want)
 	}
 }
+
+// TestPlainMonitorsShareATransport: plain-HTTP monitors share their direct
+// transport (a transport per monitor kept ~1.2 KB alive each, #18), TLS
+// ones keep their own, and concurrent checks through the shared one each
+// see their own target and record their own phases.
+func TestPlainMonitorsShareATransport(t *testing.T) {
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
+	defer ok.Close()
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
+	defer bad.Close()
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer tlsSrv.Close()
+	build := func(url string) *httpMonitor {
+		t.Helper()
+		spec := loadSpec(t, "http:\n  url: "+url+"\n  valid_status_codes: [200]")
+		mon, err := newHTTPMonitor(spec, Deps{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mon.(*httpMonitor)
+	}
+	a, b, s := build(ok.URL+"/x"), build(bad.URL+"/x"), build(tlsSrv.URL+"/x")
+	if a.direct != b.direct {
+		t.Error("two plain-HTTP monitors with same-sized requests have transports of their own")
+	}
+	if s.direct == a.direct {
+		t.Error("an https monitor shares the plain transport")
+	}
+	var wg sync.WaitGroup
+	for range 20 {
+		for _, m := range []*httpMonitor{a, b} {
+			wg.Go(func() {
+				r := m.Check(t.Context())
+				want, code := StatusUp, 200.0
+				if m == b {
+					want, code = StatusDown, 503
+				}
+				if r.Status != want || metric(t, r, "probe_http_status_code", "") != code {
+					t.Errorf("%s: %s, status code %v", m.cfg.URL, r.Status, metric(t, r, "probe_http_status_code", ""))
+				}
+				if !hasMetric(r, "probe_http_duration_seconds", "connect") {
+					t.Errorf("%s: no connect phase", m.cfg.URL)
+				}
+			})
+		}
+	}
+	wg.Wait()
+}
