@@ -482,21 +482,93 @@ var resultPairs = func() []*dto.LabelPair {
 	return out
 }()
 
-// Gatherer returns g's families and every monitor's probe series and
-// check counters as one prometheus.TransactionalGatherer, built straight from
-// the records without a Registry's per-series checks and sorting. Handler is
-// the cheaper way to serve them.
-func (m *Metrics) Gatherer(g prometheus.Gatherer) prometheus.TransactionalGatherer {
-	return scrapeGatherer{m: m, g: g}
+// Family is a family of series that another package renders at scrape
+// time from its own state, as the records render the probe series: Handler
+// writes it straight in the text formats, without a Registry's per-series
+// checks, sorting and dto.
+type Family struct {
+	Name, Help string
+	// Counter makes it a counter; otherwise it is a gauge.
+	Counter bool
+	// LabelNames are the series' label names, sorted.
+	LabelNames []string
+	// Each calls yield for every series, with its label values in
+	// LabelNames order, in the order a Registry sorts them (by the label
+	// values, in LabelNames order). values are valid during the call only.
+	Each func(yield func(values []string, v float64))
+}
+
+// FamilySource provides Families for one scrape. Its families' names must
+// not be any other family's.
+type FamilySource interface {
+	Families() []Family
+}
+
+// dto builds the family as a Registry would gather it, or nil when it has
+// no series (a Registry drops an empty family).
+func (f *Family) dto() *dto.MetricFamily {
+	typ := dto.MetricType_GAUGE
+	if f.Counter {
+		typ = dto.MetricType_COUNTER
+	}
+	mf := &dto.MetricFamily{Name: proto.String(f.Name), Help: proto.String(f.Help), Type: &typ}
+	f.Each(func(values []string, v float64) {
+		m := &dto.Metric{Label: make([]*dto.LabelPair, len(f.LabelNames))}
+		for i := range f.LabelNames {
+			m.Label[i] = &dto.LabelPair{Name: &f.LabelNames[i], Value: proto.String(values[i])}
+		}
+		if f.Counter {
+			m.Counter = &dto.Counter{Value: proto.Float64(v)}
+		} else {
+			m.Gauge = &dto.Gauge{Value: proto.Float64(v)}
+		}
+		mf.Metric = append(mf.Metric, m)
+	})
+	if len(mf.Metric) == 0 {
+		return nil
+	}
+	return mf
+}
+
+// sourceFamilies returns the sources' families for one scrape, sorted by
+// name.
+func sourceFamilies(sources []FamilySource) []Family {
+	var out []Family
+	for _, s := range sources {
+		out = append(out, s.Families()...)
+	}
+	slices.SortStableFunc(out, func(a, b Family) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// appendSourceDTOs appends the sources' non-empty families, as dto, to mfs.
+func appendSourceDTOs(mfs []*dto.MetricFamily, sources []FamilySource) []*dto.MetricFamily {
+	fams := sourceFamilies(sources)
+	for i := range fams {
+		if mf := fams[i].dto(); mf != nil {
+			mfs = append(mfs, mf)
+		}
+	}
+	return mfs
+}
+
+// Gatherer returns g's families, the sources' and every monitor's probe
+// series and check counters as one prometheus.TransactionalGatherer, built
+// straight from the records without a Registry's per-series checks and
+// sorting. Handler is the cheaper way to serve them.
+func (m *Metrics) Gatherer(g prometheus.Gatherer, sources ...FamilySource) prometheus.TransactionalGatherer {
+	return scrapeGatherer{m: m, g: g, sources: sources}
 }
 
 type scrapeGatherer struct {
-	m *Metrics
-	g prometheus.Gatherer
+	m       *Metrics
+	g       prometheus.Gatherer
+	sources []FamilySource
 }
 
 func (s scrapeGatherer) Gather() ([]*dto.MetricFamily, func(), error) {
 	mfs, err := s.g.Gather()
+	mfs = appendSourceDTOs(mfs, s.sources)
 	snaps := s.m.snapshotAll()
 	for k := range ownFamilies {
 		if mf := s.m.family(k, snaps); mf != nil {
@@ -507,13 +579,26 @@ func (s scrapeGatherer) Gather() ([]*dto.MetricFamily, func(), error) {
 	return mfs, func() {}, err
 }
 
-// Handler serves /metrics: g's families and every monitor's series, in the
-// format the scraper asks for (OpenMetrics or Prometheus text, as promhttp
-// with EnableOpenMetrics), gzipped when accepted. The monitors' series are
-// built one family at a time from one snapshot of the records, so a scrape
-// of 10,000 monitors never holds its ~250,000 series in memory at once.
-// Use it with NewScrapeMetrics.
-func (m *Metrics) Handler(g prometheus.Gatherer, logger *slog.Logger) http.Handler {
+// SourceGatherer returns g's families and the sources' as one
+// prometheus.Gatherer, sorted by name: what a Registry with the sources'
+// families as collectors would gather.
+func SourceGatherer(g prometheus.Gatherer, sources ...FamilySource) prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		mfs, err := g.Gather()
+		mfs = appendSourceDTOs(mfs, sources)
+		slices.SortStableFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+		return mfs, err
+	})
+}
+
+// Handler serves /metrics: g's families, the sources' and every monitor's
+// series, in the format the scraper asks for (OpenMetrics or Prometheus
+// text, as promhttp with EnableOpenMetrics), gzipped when accepted. The
+// monitors' series are built one family at a time from one snapshot of the
+// records, so a scrape of 10,000 monitors never holds its ~250,000 series
+// in memory at once; in the text formats they and the sources' families
+// are written directly, without dto. Use it with NewScrapeMetrics.
+func (m *Metrics) Handler(g prometheus.Gatherer, logger *slog.Logger, sources ...FamilySource) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -526,6 +611,7 @@ func (m *Metrics) Handler(g prometheus.Gatherer, logger *slog.Logger) http.Handl
 				return
 			}
 		}
+		srcs := sourceFamilies(sources)
 		snaps := m.snapshotAll()
 		format := expfmt.NegotiateAccept(req.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...)
 		w.Header().Add("Vary", "Accept")
@@ -556,27 +642,41 @@ func (m *Metrics) Handler(g prometheus.Gatherer, logger *slog.Logger) http.Handl
 			}
 			return true
 		}
+		source := func(i int) bool {
+			if mf := srcs[i].dto(); mf != nil {
+				return encode(mf)
+			}
+			return true
+		}
 		if ft := format.FormatType(); ft == expfmt.TypeTextPlain || ft == expfmt.TypeOpenMetrics {
 			tw := &textWriter{w: bw, om: ft == expfmt.TypeOpenMetrics}
 			own = func(k int) bool {
 				tw.family(k, snaps)
 				return true
 			}
+			source = func(i int) bool {
+				tw.source(&srcs[i])
+				return true
+			}
 		}
-		// Both lists are sorted by name; merge them.
-		k := 0
+		// All families in name order, as a Registry gathers them.
+		type item struct {
+			name string
+			emit func() bool
+		}
+		items := make([]item, 0, len(mfs)+len(srcs)+len(ownFamilies))
 		for _, mf := range mfs {
-			for ; k < len(ownFamilies) && ownFamilies[k].name < mf.GetName(); k++ {
-				if !own(k) {
-					return
-				}
-			}
-			if !encode(mf) {
-				return
-			}
+			items = append(items, item{mf.GetName(), func() bool { return encode(mf) }})
 		}
-		for ; k < len(ownFamilies); k++ {
-			if !own(k) {
+		for i := range srcs {
+			items = append(items, item{srcs[i].Name, func() bool { return source(i) }})
+		}
+		for k := range ownFamilies {
+			items = append(items, item{ownFamilies[k].name, func() bool { return own(k) }})
+		}
+		slices.SortStableFunc(items, func(a, b item) int { return strings.Compare(a.name, b.name) })
+		for _, it := range items {
+			if !it.emit() {
 				return
 			}
 		}

@@ -34,22 +34,7 @@ func (t *textWriter) family(k int, snaps []recSnap) {
 	sample := f.name
 	writeHeader := func() {
 		header = true
-		name, typ := f.name, "gauge"
-		if f.counter {
-			typ = "counter"
-			if t.om {
-				name = strings.TrimSuffix(name, "_total")
-			}
-		}
-		t.w.WriteString("# HELP ")
-		t.w.WriteString(name)
-		t.w.WriteByte(' ')
-		t.escaped(f.help, t.om)
-		t.w.WriteString("\n# TYPE ")
-		t.w.WriteString(name)
-		t.w.WriteByte(' ')
-		t.w.WriteString(typ)
-		t.w.WriteByte('\n')
+		t.header(f.name, f.help, f.counter)
 	}
 	for i := range snaps {
 		s := &snaps[i]
@@ -88,6 +73,63 @@ func (t *textWriter) family(k int, snaps []recSnap) {
 			}
 		}
 	}
+}
+
+// header writes a family's HELP and TYPE lines; an OpenMetrics counter is
+// named without its _total suffix, as expfmt does.
+func (t *textWriter) header(name, help string, counter bool) {
+	typ := "gauge"
+	if counter {
+		typ = "counter"
+		if t.om {
+			name = strings.TrimSuffix(name, "_total")
+		}
+	}
+	t.w.WriteString("# HELP ")
+	t.w.WriteString(name)
+	t.w.WriteByte(' ')
+	t.escaped(help, t.om)
+	t.w.WriteString("\n# TYPE ")
+	t.w.WriteString(name)
+	t.w.WriteByte(' ')
+	t.w.WriteString(typ)
+	t.w.WriteByte('\n')
+}
+
+// source writes a source's family; nothing when it has no series, as a
+// Registry drops an empty family. An OpenMetrics counter's samples end in
+// _total whatever its name, as expfmt writes them.
+func (t *textWriter) source(f *Family) {
+	sample := f.Name
+	if f.Counter && t.om && !strings.HasSuffix(sample, "_total") {
+		sample += "_total"
+	}
+	header := false
+	f.Each(func(values []string, v float64) {
+		if !header {
+			header = true
+			t.header(f.Name, f.Help, f.Counter)
+		}
+		w := t.w
+		w.WriteString(sample)
+		for i, n := range f.LabelNames {
+			if i == 0 {
+				w.WriteByte('{')
+			} else {
+				w.WriteByte(',')
+			}
+			w.WriteString(n)
+			w.WriteString(`="`)
+			t.escaped(values[i], true)
+			w.WriteByte('"')
+		}
+		if len(f.LabelNames) > 0 {
+			w.WriteByte('}')
+		}
+		w.WriteByte(' ')
+		t.float(v)
+		w.WriteByte('\n')
+	})
 }
 
 // series writes one sample line: the pairs (sorted by name) with the extra
