@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,10 +33,47 @@ type Metrics struct {
 	reconcileErrors      prometheus.Counter
 	reconcileLastSuccess prometheus.Gauge
 	maintenanceUnknown   prometheus.Gauge
+
+	// scrape is set by NewScrapeMetrics: runs and transitions are not
+	// collectors of the registry but Families.
+	scrape bool
 }
 
 // NewMetrics registers the engine's metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := newMetrics(reg)
+	if reg != nil {
+		reg.MustRegister(m.runs, m.transitions)
+	}
+	return m
+}
+
+// NewScrapeMetrics is NewMetrics for a /metrics handler built with
+// monitors' Handler and these Metrics as a monitors.FamilySource: the
+// per-monitor families (statussync_monitor_panics_total,
+// statussync_monitor_runs_skipped_total and
+// statussync_monitor_transitions_total, ~30,000 series at 10,000
+// monitors) are not registered with reg but written directly at scrape
+// time, which spares a Registry's per-series checks, sorting and dto.
+func NewScrapeMetrics(reg prometheus.Registerer) *Metrics {
+	m := newMetrics(reg)
+	m.scrape = true
+	return m
+}
+
+var _ monitors.FamilySource = (*Metrics)(nil)
+
+// Families implements monitors.FamilySource: the per-monitor families of
+// Metrics made by NewScrapeMetrics, for one scrape. Those of NewMetrics are
+// in its registry, so it returns none.
+func (m *Metrics) Families() []monitors.Family {
+	if m == nil || !m.scrape {
+		return nil
+	}
+	return append(m.runs.families(), m.transitions.family())
+}
+
+func newMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	return &Metrics{
 		lateness: f.NewHistogram(prometheus.HistogramOpts{
@@ -44,8 +82,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:      "How late monitor runs start relative to when they were due.",
 			Buckets:   []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
-		runs:        newRunCounters(reg),
-		transitions: newTransitionCounters(reg),
+		runs:        newRunCounters(),
+		transitions: newTransitionCounters(),
 		monitorsByState: f.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace,
 			Name:      "monitors",
@@ -110,25 +148,38 @@ func (m *Metrics) init(cfg *config.Config) {
 type runCounters struct {
 	panics, skips *prometheus.Desc
 	mu            sync.Mutex
-	entries       []*entry
+	entries       []*entry // sorted by job name, as a Registry sorts the series
 }
 
-func newRunCounters(reg prometheus.Registerer) *runCounters {
-	r := &runCounters{
-		panics: prometheus.NewDesc(namespace+"_monitor_panics_total", "Monitor runs that panicked and were recovered.", []string{"monitor"}, nil),
-		skips:  prometheus.NewDesc(namespace+"_monitor_runs_skipped_total", "Monitor runs skipped because the previous run was still going.", []string{"monitor"}, nil),
+const (
+	panicsName = namespace + "_monitor_panics_total"
+	panicsHelp = "Monitor runs that panicked and were recovered."
+	skipsName  = namespace + "_monitor_runs_skipped_total"
+	skipsHelp  = "Monitor runs skipped because the previous run was still going."
+)
+
+var monitorLabels = []string{"monitor"}
+
+func newRunCounters() *runCounters {
+	return &runCounters{
+		panics: prometheus.NewDesc(panicsName, panicsHelp, monitorLabels, nil),
+		skips:  prometheus.NewDesc(skipsName, skipsHelp, monitorLabels, nil),
 	}
-	if reg != nil {
-		reg.MustRegister(r)
-	}
-	return r
 }
 
 // show makes entries the ones exposed.
 func (r *runCounters) show(entries []*entry) {
+	sorted := slices.Clone(entries)
+	slices.SortStableFunc(sorted, func(a, b *entry) int { return strings.Compare(a.job.Name, b.job.Name) })
 	r.mu.Lock()
-	r.entries = slices.Clone(entries)
+	r.entries = sorted
 	r.mu.Unlock()
+}
+
+func (r *runCounters) shown() []*entry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.entries
 }
 
 // Describe implements prometheus.Collector.
@@ -139,12 +190,29 @@ func (r *runCounters) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (r *runCounters) Collect(ch chan<- prometheus.Metric) {
-	r.mu.Lock()
-	entries := r.entries
-	r.mu.Unlock()
-	for _, e := range entries {
+	for _, e := range r.shown() {
 		ch <- prometheus.MustNewConstMetric(r.panics, prometheus.CounterValue, float64(e.panics.Load()), e.job.Name)
 		ch <- prometheus.MustNewConstMetric(r.skips, prometheus.CounterValue, float64(e.skips.Load()), e.job.Name)
+	}
+}
+
+// families are the panic and skip families of the entries shown now.
+func (r *runCounters) families() []monitors.Family {
+	entries := r.shown()
+	each := func(count func(*entry) uint64) func(func([]string, float64)) {
+		return func(yield func([]string, float64)) {
+			values := make([]string, 1)
+			for _, e := range entries {
+				values[0] = e.job.Name
+				yield(values, float64(count(e)))
+			}
+		}
+	}
+	return []monitors.Family{
+		{Name: panicsName, Help: panicsHelp, Counter: true, LabelNames: monitorLabels,
+			Each: each(func(e *entry) uint64 { return e.panics.Load() })},
+		{Name: skipsName, Help: skipsHelp, Counter: true, LabelNames: monitorLabels,
+			Each: each(func(e *entry) uint64 { return e.skips.Load() })},
 	}
 }
 
@@ -157,28 +225,47 @@ func (r *runCounters) Collect(ch chan<- prometheus.Metric) {
 type transitionCounters struct {
 	desc    *prometheus.Desc
 	mu      sync.Mutex
-	entries []*monitorEntry
+	entries []*monitorEntry // sorted by monitor name, as a Registry sorts the series
 }
 
-func newTransitionCounters(reg prometheus.Registerer) *transitionCounters {
-	t := &transitionCounters{
-		desc: prometheus.NewDesc(namespace+"_monitor_transitions_total",
-			"Changes of a monitor's decided state, by the state it changed to.", []string{"monitor", "to"}, nil),
+const (
+	transitionsName = namespace + "_monitor_transitions_total"
+	transitionsHelp = "Changes of a monitor's decided state, by the state it changed to."
+)
+
+var transitionLabels = []string{"monitor", "to"}
+
+// statusesByName are the Status values in the order of their names, the
+// order of a monitor's transition series.
+var statusesByName = func() []monitors.Status {
+	out := make([]monitors.Status, monitors.StatusCount)
+	for i := range out {
+		out[i] = monitors.Status(i)
 	}
-	if reg != nil {
-		reg.MustRegister(t)
-	}
-	return t
+	slices.SortFunc(out, func(a, b monitors.Status) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}()
+
+func newTransitionCounters() *transitionCounters {
+	return &transitionCounters{desc: prometheus.NewDesc(transitionsName, transitionsHelp, transitionLabels, nil)}
 }
 
-// show makes entries (in configuration order) the ones exposed.
+// show makes entries the ones exposed.
 func (t *transitionCounters) show(entries []*monitorEntry) {
 	if t == nil {
 		return
 	}
+	sorted := slices.Clone(entries)
+	slices.SortStableFunc(sorted, func(a, b *monitorEntry) int { return strings.Compare(a.spec.Name, b.spec.Name) })
 	t.mu.Lock()
-	t.entries = entries
+	t.entries = sorted
 	t.mu.Unlock()
+}
+
+func (t *transitionCounters) shown() []*monitorEntry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.entries
 }
 
 // Describe implements prometheus.Collector.
@@ -186,14 +273,27 @@ func (t *transitionCounters) Describe(ch chan<- *prometheus.Desc) { ch <- t.desc
 
 // Collect implements prometheus.Collector.
 func (t *transitionCounters) Collect(ch chan<- prometheus.Metric) {
-	t.mu.Lock()
-	entries := t.entries
-	t.mu.Unlock()
+	t.each(t.shown(), func(values []string, v float64) {
+		ch <- prometheus.MustNewConstMetric(t.desc, prometheus.CounterValue, v, values...)
+	})
+}
+
+// each yields the entries' non-zero counts, in a Registry's order.
+func (t *transitionCounters) each(entries []*monitorEntry, yield func([]string, float64)) {
+	values := make([]string, 2)
 	for _, e := range entries {
-		for st := range e.transitions {
+		for _, st := range statusesByName {
 			if n := e.transitions[st].Load(); n > 0 {
-				ch <- prometheus.MustNewConstMetric(t.desc, prometheus.CounterValue, float64(n), e.spec.Name, monitors.Status(st).String())
+				values[0], values[1] = e.spec.Name, st.String()
+				yield(values, float64(n))
 			}
 		}
 	}
+}
+
+// family is the transition family of the entries shown now.
+func (t *transitionCounters) family() monitors.Family {
+	entries := t.shown()
+	return monitors.Family{Name: transitionsName, Help: transitionsHelp, Counter: true, LabelNames: transitionLabels,
+		Each: func(yield func([]string, float64)) { t.each(entries, yield) }}
 }
