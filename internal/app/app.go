@@ -67,8 +67,11 @@ type App struct {
 	elected        bool
 	cloudnsMetrics *monitors.CloudNSMetrics
 	// probeMetrics hold every monitor's last result; /metrics renders
-	// their probe_* series at scrape time (monitors.Metrics.Gatherer).
+	// their probe_* series at scrape time (monitors.Metrics.Handler).
 	probeMetrics *monitors.Metrics
+	// engineMetrics render the per-monitor run and transition counters at
+	// scrape time too, as a monitors.FamilySource outside registry.
+	engineMetrics *engine.Metrics
 	// probe serves blackbox's /probe from those results.
 	probe *blackboxprobe.Handler
 
@@ -146,7 +149,8 @@ func New(opts Options) (*App, error) {
 	}
 	a.leadership, a.elected = leadership, cfg.HA.Enabled
 
-	metrics := engine.NewMetrics(reg)
+	metrics := engine.NewScrapeMetrics(reg)
+	a.engineMetrics = metrics
 	rec := engine.NewReconciler(engine.ReconcilerDeps{Logger: opts.Logger, Metrics: metrics}) // configured by prepareWriter's swap
 	a.sink = &sink{rec: rec, log: engine.LogSink{Logger: opts.Logger}}
 	a.writer = &writer{logger: opts.Logger, rec: rec}
@@ -199,8 +203,12 @@ func (a *App) pollerFor(cfg *config.Config, current *monitors.CloudNSPoller) (*m
 	return p, nil
 }
 
-// Registry is the app's metrics registry.
-func (a *App) Registry() *prometheus.Registry { return a.registry }
+// Registry gathers the app's metrics as a registry would: the registry's
+// families and the engine's per-monitor counters, which /metrics writes
+// directly. The probe series, which only /metrics renders, are not in it.
+func (a *App) Registry() prometheus.Gatherer {
+	return monitors.SourceGatherer(a.registry, a.engineMetrics)
+}
 
 // Addr waits until the HTTP server listens and returns its address (useful
 // with ListenAddress ":0").
@@ -522,9 +530,10 @@ func (a *App) reload(ctx context.Context) (ReloadOutcome, error) {
 
 func (a *App) handler() http.Handler {
 	mux := http.NewServeMux()
-	// The registry's families plus every monitor's probe series, rendered
-	// family by family at scrape time (OpenMetrics negotiated, gzip).
-	mux.Handle("GET /metrics", a.probeMetrics.Handler(a.registry, a.logger))
+	// The registry's families plus every monitor's probe series and the
+	// engine's per-monitor counters, rendered family by family at scrape
+	// time (OpenMetrics negotiated, gzip).
+	mux.Handle("GET /metrics", a.probeMetrics.Handler(a.registry, a.logger, a.engineMetrics))
 	// blackbox_exporter's endpoint, for scrape jobs written for it
 	// (docs/migration-blackbox.md); configured monitors only.
 	mux.Handle("GET /probe", a.probe)
