@@ -125,23 +125,7 @@ func DefaultOptions() Options {
 func (o Options) validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if o.Timeout <= 0 {
-		bad("Timeout %v must be positive", o.Timeout)
-	}
-	if o.UserAgent == "" {
-		bad("UserAgent is empty")
-	} else if strings.ContainsFunc(o.UserAgent, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		bad("UserAgent %q contains control characters", o.UserAgent)
-	}
-	if o.MaxRetries < 0 {
-		bad("MaxRetries %d must not be negative (0 disables retries)", o.MaxRetries)
-	}
-	if o.RetryWaitMin <= 0 {
-		bad("RetryWaitMin %v must be positive", o.RetryWaitMin)
-	}
-	if o.RetryWaitMax < o.RetryWaitMin {
-		bad("RetryWaitMax %v must not be below RetryWaitMin %v", o.RetryWaitMax, o.RetryWaitMin)
-	}
+	errs = append(errs, apiclient.CheckRequestOptions(o.Timeout, o.UserAgent, o.MaxRetries, o.RetryWaitMin, o.RetryWaitMax)...)
 	switch {
 	case o.RateLimit == 0 || math.IsNaN(o.RateLimit):
 		bad("RateLimit %v must be positive, or negative to disable client-side limiting", o.RateLimit)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/statussync/statussync/internal/apiclient"
 )
 
 // The values DefaultOptions starts from. They are exported so that the
@@ -174,25 +176,9 @@ func (o Options) resolve() (settings, error) {
 		s.identity = id
 	}
 
-	if o.Timeout <= 0 {
-		bad("Timeout %v must be positive", o.Timeout)
-	}
-	if o.UserAgent == "" {
-		bad("UserAgent is empty")
-	} else if strings.ContainsFunc(o.UserAgent, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		bad("UserAgent %q contains control characters", o.UserAgent)
-	}
+	errs = append(errs, apiclient.CheckRequestOptions(o.Timeout, o.UserAgent, o.MaxRetries, o.RetryWaitMin, o.RetryWaitMax)...)
 	if !(o.RateLimit > 0 && o.RateLimit <= MaxRateLimit) { // also catches NaN
 		bad("RateLimit %g/s is outside (0, %g]", o.RateLimit, MaxRateLimit)
-	}
-	if o.MaxRetries < 0 {
-		bad("MaxRetries %d must not be negative (0 disables retries)", o.MaxRetries)
-	}
-	if o.RetryWaitMin <= 0 {
-		bad("RetryWaitMin %v must be positive", o.RetryWaitMin)
-	}
-	if o.RetryWaitMax < o.RetryWaitMin {
-		bad("RetryWaitMax %v must not be below RetryWaitMin %v", o.RetryWaitMax, o.RetryWaitMin)
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

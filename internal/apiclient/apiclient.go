@@ -149,3 +149,31 @@ func Pages(maxPages int, fetch func(page int) (next int, err error)) error {
 	}
 	return fmt.Errorf("more than %d pages: %w", maxPages, ErrTooManyPages)
 }
+
+// CheckRequestOptions returns a problem for each of the request options
+// both clients take that cannot work, naming the Options field and its
+// value: a timeout and retry waits that are not positive, a negative retry
+// count (0 disables retries), an empty user agent or one with control
+// characters.
+func CheckRequestOptions(timeout time.Duration, userAgent string, maxRetries int, waitMin, waitMax time.Duration) []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if timeout <= 0 {
+		bad("Timeout %v must be positive", timeout)
+	}
+	if userAgent == "" {
+		bad("UserAgent is empty")
+	} else if strings.ContainsFunc(userAgent, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		bad("UserAgent %q contains control characters", userAgent)
+	}
+	if maxRetries < 0 {
+		bad("MaxRetries %d must not be negative (0 disables retries)", maxRetries)
+	}
+	if waitMin <= 0 {
+		bad("RetryWaitMin %v must be positive", waitMin)
+	}
+	if waitMax < waitMin {
+		bad("RetryWaitMax %v must not be below RetryWaitMin %v", waitMax, waitMin)
+	}
+	return errs
+}
