@@ -147,8 +147,29 @@ func (m *Metrics) init(cfg *config.Config) {
 // zero, for exactly the configured monitors.
 type runCounters struct {
 	panics, skips *prometheus.Desc
-	mu            sync.Mutex
-	entries       []*entry // sorted by job name, as a Registry sorts the series
+	byName[*entry]
+}
+
+// byName holds the entries a scrape-time family renders, sorted by name
+// when they are shown (at start and on reload), as a Registry sorts the
+// series, so that a scrape never sorts.
+type byName[T any] struct {
+	mu      sync.Mutex
+	entries []T
+}
+
+func (b *byName[T]) set(entries []T, name func(T) string) {
+	sorted := slices.Clone(entries)
+	slices.SortStableFunc(sorted, func(x, y T) int { return strings.Compare(name(x), name(y)) })
+	b.mu.Lock()
+	b.entries = sorted
+	b.mu.Unlock()
+}
+
+func (b *byName[T]) shown() []T {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.entries
 }
 
 const (
@@ -169,17 +190,7 @@ func newRunCounters() *runCounters {
 
 // show makes entries the ones exposed.
 func (r *runCounters) show(entries []*entry) {
-	sorted := slices.Clone(entries)
-	slices.SortStableFunc(sorted, func(a, b *entry) int { return strings.Compare(a.job.Name, b.job.Name) })
-	r.mu.Lock()
-	r.entries = sorted
-	r.mu.Unlock()
-}
-
-func (r *runCounters) shown() []*entry {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.entries
+	r.set(entries, func(e *entry) string { return e.job.Name })
 }
 
 // Describe implements prometheus.Collector.
@@ -223,9 +234,8 @@ func (r *runCounters) families() []monitors.Family {
 // CounterVec's Reset did; a monitor has a series for a state only once it
 // changed to it.
 type transitionCounters struct {
-	desc    *prometheus.Desc
-	mu      sync.Mutex
-	entries []*monitorEntry // sorted by monitor name, as a Registry sorts the series
+	desc *prometheus.Desc
+	byName[*monitorEntry]
 }
 
 const (
@@ -255,17 +265,7 @@ func (t *transitionCounters) show(entries []*monitorEntry) {
 	if t == nil {
 		return
 	}
-	sorted := slices.Clone(entries)
-	slices.SortStableFunc(sorted, func(a, b *monitorEntry) int { return strings.Compare(a.spec.Name, b.spec.Name) })
-	t.mu.Lock()
-	t.entries = sorted
-	t.mu.Unlock()
-}
-
-func (t *transitionCounters) shown() []*monitorEntry {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.entries
+	t.set(entries, func(e *monitorEntry) string { return e.spec.Name })
 }
 
 // Describe implements prometheus.Collector.
