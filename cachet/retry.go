@@ -102,12 +102,12 @@ func notSent(err error) bool {
 }
 
 // backoff returns how long to wait before retry number attempt (1 for the
-// first retry): the shared exponential backoff with jitter between
-// waitMin and waitMax. A Retry-After from the server wins, capped at
+// first retry): exponential from waitMin to waitMax with the jitter below
+// the ceiling (apiclient.BackoffBelow), so that a failed call stays short. A Retry-After from the server wins, capped at
 // waitMax (a 429 additionally pauses the whole client for all of it).
 func backoff(attempt int, waitMin, waitMax, retryAfter time.Duration) time.Duration {
 	if retryAfter > 0 {
 		return min(retryAfter, waitMax)
 	}
-	return apiclient.Backoff(attempt-1, waitMin, waitMax)
+	return apiclient.BackoffBelow(attempt-1, waitMin, waitMax)
 }

@@ -73,11 +73,11 @@ func TestBackoff(t *testing.T) {
 		retryAfter time.Duration
 		min, max   time.Duration
 	}{
-		{1, 0, lo, lo * 3 / 2},
-		{2, 0, 2 * lo, 3 * lo},
-		{3, 0, 4 * lo, 6 * lo},
-		{10, 0, hi, hi},
-		{40, 0, hi, hi},
+		{1, 0, lo / 2, lo},
+		{2, 0, lo / 2, 2 * lo},
+		{3, 0, lo / 2, 4 * lo},
+		{10, 0, lo / 2, hi},
+		{40, 0, lo / 2, hi},
 		{1, 300 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond},
 		{1, time.Minute, hi, hi},
 	}

@@ -43,6 +43,42 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
+func TestBackoffBelow(t *testing.T) {
+	tests := []struct {
+		retry    int
+		min, max time.Duration
+		lo, hi   time.Duration
+	}{
+		{0, time.Second, 10 * time.Second, 500 * time.Millisecond, time.Second},
+		{1, time.Second, 10 * time.Second, 500 * time.Millisecond, 2 * time.Second},
+		{2, time.Second, 10 * time.Second, 500 * time.Millisecond, 4 * time.Second},
+		{3, time.Second, 10 * time.Second, 500 * time.Millisecond, 8 * time.Second},
+		{40, time.Second, 10 * time.Second, 500 * time.Millisecond, 10 * time.Second},
+		{0, 0, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("retry %d min %s", tt.retry, tt.min), func(t *testing.T) {
+			seen := map[time.Duration]bool{}
+			var top time.Duration
+			for range 400 {
+				got := BackoffBelow(tt.retry, tt.min, tt.max)
+				if got < tt.lo || got > tt.hi {
+					t.Fatalf("BackoffBelow = %s, want within [%s, %s]", got, tt.lo, tt.hi)
+				}
+				seen[got] = true
+				top = max(top, got)
+			}
+			if tt.lo != tt.hi && len(seen) < 10 {
+				t.Errorf("no jitter: %d distinct values", len(seen))
+			}
+			// The ceiling doubles: the largest waits come near it.
+			if tt.hi > tt.lo && top < tt.hi-(tt.hi-tt.lo)/4 {
+				t.Errorf("largest of 400 waits %s, want near the ceiling %s", top, tt.hi)
+			}
+		})
+	}
+}
+
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {

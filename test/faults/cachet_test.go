@@ -68,7 +68,7 @@ var cachetFaults = []cachetFault{
 // for changes, and nothing written after that pass.
 //
 // Compression: checks run every 100ms and the reconcile backoff is 50ms to
-// 400ms, so the 8s fault is 80 check intervals, what an hour-long Cachet
+// 400ms, so the 6s fault is 60 check intervals, what an hour-long Cachet
 // outage is at interval 60s with the default 1s-1m backoff. The Cachet client's own per-call retries (3, 0.5s
 // to 10s, honouring Retry-After) are not configurable and run at real
 // speed; they make each failed pass longer, not different.
@@ -86,11 +86,10 @@ func TestCachetFaults(t *testing.T) {
 
 // faultLength is how long Cachet fails. It is longer than one call's
 // retries inside the Cachet client, so that passes fail during the fault
-// rather than merely wait: since the client took apiclient's backoff, the
-// three waits are 0.5-0.75s, 1-1.5s and 2-3s, so with four 300ms timeouts
-// one call can last about 6.5s (6s let a call begun early in the fault
-// succeed after it, and nothing failed).
-const faultLength = 8 * time.Second
+// rather than merely wait: the three waits are at most 0.5s, 1s and 2s
+// (apiclient.BackoffBelow), so with four 300ms timeouts one call lasts at
+// most about 4.7s.
+const faultLength = 6 * time.Second
 
 func runCachetFault(t *testing.T, fault cachetFault) {
 	front := newCachetFront(t)
