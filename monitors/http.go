@@ -466,8 +466,7 @@ func (c *httpCheck) dial(ctx context.Context, _, addr string) (net.Conn, error) 
 	if !r.literal || r.protocol != 4 || strings.Contains(host, ":") {
 		dialAddr = hostPort(r.ip, port)
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, dialNetwork("tcp", r.ip), dialAddr)
+	conn, err := probeDialer.DialContext(ctx, dialNetwork("tcp", r.ip), dialAddr)
 	c.mu.Lock()
 	rt.connectDone = time.Now()
 	c.mu.Unlock()

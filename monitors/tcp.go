@@ -66,8 +66,7 @@ func (m *tcpMonitor) Check(ctx context.Context) Result {
 		return m.result(start, s, d, failure{reason: reasonFor(err, time.Now()), what: "resolving the address failed"}, nil, err)
 	}
 	connectStart := time.Now()
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, dialNetwork("tcp", res.ip), hostPort(res.ip, m.port))
+	conn, err := probeDialer.DialContext(ctx, dialNetwork("tcp", res.ip), hostPort(res.ip, m.port))
 	d.add("phase connect", time.Since(connectStart))
 	if err != nil {
 		return m.result(start, s, d, failure{reason: reasonFor(err, time.Now()), what: "connect failed"}, nil, err)
