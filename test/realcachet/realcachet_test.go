@@ -8,9 +8,10 @@
 //	go test -count=1 -v -timeout 15m ./test/realcachet/
 //
 // STATUSSYNC_REALCACHET_TOKEN may hold the token instead of a file. The
-// test creates its own component, takes it through an outage and back, and
-// reads Cachet sparingly: the app shell's 60 requests a minute are shared
-// with statussync.
+// test creates its own component, takes it through an outage and back
+// (with a kill -9 in the middle), checks that a monitor's latency metric
+// was created and got points, and reads Cachet sparingly: the app shell's
+// 60 requests a minute are shared with statussync.
 package realcachet
 
 import (
@@ -90,11 +91,11 @@ cachet: {url: %q, token_file: %q, timezone: UTC, resync_interval: 30s}
 defaults: {interval: 2s, timeout: 1s, failures_before_down: 2, successes_before_up: 2}
 monitors:
   - {name: web, http: {url: %q}}
-  - {name: steady1, http: {url: %q}}
+  - {name: steady1, http: {url: %q}, metric: {name: %q, threshold: 1}}
   - {name: steady2, http: {url: %q}}
 components:
   - {name: %q, cachet_id: %d, monitors: [web], incidents: {enabled: true}}
-`, base, tokenFile, target.URL, steady.URL+"/1", steady.URL+"/2", name, comp.ID), 0o600); err != nil {
+`, base, tokenFile, target.URL, steady.URL+"/1", name+" latency", steady.URL+"/2", name, comp.ID), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var runs []*testkit.Process
@@ -187,6 +188,36 @@ components:
 	if len(all) != 1 || all[0].ID != first {
 		t.Fatalf("at the end: %d incidents, want the one (%d): %+v", len(all), first, all)
 	}
+
+	// steady1's latency, in a metric statussync created (threshold 1
+	// minute): the run lasted over two minutes, so at least one window
+	// closed and its point was posted.
+	metrics, err := c.ListMetrics(ctx)
+	if err != nil {
+		t.Fatalf("list metrics: %v", err)
+	}
+	metricID := 0
+	for _, m := range metrics {
+		if m.Name == name+" latency" {
+			metricID = m.ID
+		}
+	}
+	if metricID == 0 {
+		t.Fatalf("no metric %q: statussync did not create it", name+" latency")
+	}
+	points, err := c.ListMetricPoints(ctx, metricID)
+	if err != nil {
+		t.Fatalf("list metric points: %v", err)
+	}
+	if len(points) == 0 {
+		t.Errorf("metric %d has no point after %v", metricID, time.Since(started).Round(time.Second))
+	}
+	for _, p := range points {
+		if p.Value <= 0 {
+			t.Errorf("metric point %+v: want a positive latency", p)
+		}
+	}
+	t.Logf("metric %d: %d points in %v", metricID, len(points), time.Since(started).Round(time.Second))
 
 	throttled := regexp.MustCompile(`"status":429\b`)
 	total := 0
