@@ -14,56 +14,37 @@ import (
 )
 
 func TestBackoff(t *testing.T) {
+	const s = time.Second
 	tests := []struct {
+		name     string
+		backoff  func(retry int, minWait, maxWait time.Duration) time.Duration
 		retry    int
 		min, max time.Duration
 		lo, hi   time.Duration
 	}{
-		{0, time.Second, 10 * time.Second, time.Second, 1500 * time.Millisecond},
-		{1, time.Second, 10 * time.Second, 2 * time.Second, 3 * time.Second},
-		{2, time.Second, 10 * time.Second, 4 * time.Second, 6 * time.Second},
-		{3, time.Second, 10 * time.Second, 8 * time.Second, 10 * time.Second},
-		{40, time.Second, 10 * time.Second, 10 * time.Second, 10 * time.Second},
-		{0, 0, 0, 0, 0},
+		// Backoff: the jitter above the doubling, never below it.
+		{"Backoff", Backoff, 0, s, 10 * s, s, 1500 * time.Millisecond},
+		{"Backoff", Backoff, 1, s, 10 * s, 2 * s, 3 * s},
+		{"Backoff", Backoff, 2, s, 10 * s, 4 * s, 6 * s},
+		{"Backoff", Backoff, 3, s, 10 * s, 8 * s, 10 * s},
+		{"Backoff", Backoff, 40, s, 10 * s, 10 * s, 10 * s},
+		{"Backoff", Backoff, 0, 0, 0, 0, 0},
+		// BackoffBelow: from half the minimum up to the doubling.
+		{"BackoffBelow", BackoffBelow, 0, s, 10 * s, s / 2, s},
+		{"BackoffBelow", BackoffBelow, 1, s, 10 * s, s / 2, 2 * s},
+		{"BackoffBelow", BackoffBelow, 2, s, 10 * s, s / 2, 4 * s},
+		{"BackoffBelow", BackoffBelow, 3, s, 10 * s, s / 2, 8 * s},
+		{"BackoffBelow", BackoffBelow, 40, s, 10 * s, s / 2, 10 * s},
+		{"BackoffBelow", BackoffBelow, 0, 0, 0, 0, 0},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprintf("retry %d min %s", tt.retry, tt.min), func(t *testing.T) {
-			seen := map[time.Duration]bool{}
-			for range 200 {
-				got := Backoff(tt.retry, tt.min, tt.max)
-				if got < tt.lo || got > tt.hi {
-					t.Fatalf("Backoff = %s, want within [%s, %s]", got, tt.lo, tt.hi)
-				}
-				seen[got] = true
-			}
-			if tt.lo != tt.hi && len(seen) < 10 {
-				t.Errorf("no jitter: %d distinct values", len(seen))
-			}
-		})
-	}
-}
-
-func TestBackoffBelow(t *testing.T) {
-	tests := []struct {
-		retry    int
-		min, max time.Duration
-		lo, hi   time.Duration
-	}{
-		{0, time.Second, 10 * time.Second, 500 * time.Millisecond, time.Second},
-		{1, time.Second, 10 * time.Second, 500 * time.Millisecond, 2 * time.Second},
-		{2, time.Second, 10 * time.Second, 500 * time.Millisecond, 4 * time.Second},
-		{3, time.Second, 10 * time.Second, 500 * time.Millisecond, 8 * time.Second},
-		{40, time.Second, 10 * time.Second, 500 * time.Millisecond, 10 * time.Second},
-		{0, 0, 0, 0, 0},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("retry %d min %s", tt.retry, tt.min), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s retry %d min %s", tt.name, tt.retry, tt.min), func(t *testing.T) {
 			seen := map[time.Duration]bool{}
 			var top time.Duration
 			for range 400 {
-				got := BackoffBelow(tt.retry, tt.min, tt.max)
+				got := tt.backoff(tt.retry, tt.min, tt.max)
 				if got < tt.lo || got > tt.hi {
-					t.Fatalf("BackoffBelow = %s, want within [%s, %s]", got, tt.lo, tt.hi)
+					t.Fatalf("%s = %s, want within [%s, %s]", tt.name, got, tt.lo, tt.hi)
 				}
 				seen[got] = true
 				top = max(top, got)
@@ -71,9 +52,10 @@ func TestBackoffBelow(t *testing.T) {
 			if tt.lo != tt.hi && len(seen) < 10 {
 				t.Errorf("no jitter: %d distinct values", len(seen))
 			}
-			// The ceiling doubles: the largest waits come near it.
+			// The waits spread over the whole range: the largest come
+			// near its top.
 			if tt.hi > tt.lo && top < tt.hi-(tt.hi-tt.lo)/4 {
-				t.Errorf("largest of 400 waits %s, want near the ceiling %s", top, tt.hi)
+				t.Errorf("largest of 400 waits %s, want near the top %s", top, tt.hi)
 			}
 		})
 	}
