@@ -75,8 +75,10 @@ type Options struct {
 	// MaxRetries is how many times a failed attempt may be retried: 0
 	// sends every request once. It must not be negative.
 	MaxRetries int
-	// RetryWaitMin and RetryWaitMax bound the backoff between retries, and
-	// RetryWaitMax also caps a server's Retry-After. RetryWaitMin must be
+	// RetryWaitMin and RetryWaitMax shape the backoff between retries: a
+	// random wait from RetryWaitMin/2 up to a ceiling that starts at
+	// RetryWaitMin and doubles per retry, capped at RetryWaitMax, which
+	// also caps a server's Retry-After. RetryWaitMin must be
 	// positive (a backoff from 0 never grows) and at most RetryWaitMax.
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
