@@ -212,21 +212,9 @@ func plainTransport(writeBuf int) *http.Transport {
 		plainTransports.bySize = map[int]*http.Transport{}
 	}
 	t := &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, ok := ctx.Value(httpCheckKey{}).(*httpCheck)
-			if !ok {
-				return nil, errors.New("http: dial without a check") // not reached
-			}
-			return c.dial(ctx, network, addr)
-		},
+		DialContext: viaCheck(false),
 		// A redirect to https on the first host:port still comes here.
-		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, ok := ctx.Value(httpCheckKey{}).(*httpCheck)
-			if !ok {
-				return nil, errors.New("http: dial without a check") // not reached
-			}
-			return c.m.dialTLS(true)(ctx, network, addr)
-		},
+		DialTLSContext:     viaCheck(true),
 		DisableKeepAlives:  true,
 		DisableCompression: true,
 		WriteBufferSize:    writeBuf,
@@ -234,6 +222,21 @@ func plainTransport(writeBuf int) *http.Transport {
 	}
 	plainTransports.bySize[writeBuf] = t
 	return t
+}
+
+// viaCheck returns a shared transport's dial function (with TLS or
+// without): it dials for the check in the request's context.
+func viaCheck(tls bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, ok := ctx.Value(httpCheckKey{}).(*httpCheck)
+		switch {
+		case !ok:
+			return nil, errors.New("http: dial without a check") // not reached
+		case tls:
+			return c.m.dialTLS(true)(ctx, network, addr)
+		}
+		return c.dial(ctx, network, addr)
+	}
 }
 
 // defaultBufferSize is net/http's Transport buffer size (4 KiB).
