@@ -3,6 +3,7 @@
 package monitors
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -49,12 +50,13 @@ func TestProbeConnectionsHaveNoTCPKeepAlive(t *testing.T) {
 			if err != nil {
 				return
 			}
-			// Looked at while the client waits for the greeting (the
-			// control and the tcp check's query_response do), once the
-			// dialer has set its options after connecting.
-			time.Sleep(20 * time.Millisecond)
-			record(conn.RemoteAddr())
-			_, _ = io.WriteString(conn, "HELLO\n")
+			// Looked at once the client has sent its line, so its dial
+			// has returned with the dialer's options set, and while it
+			// waits for the answer.
+			if _, err := bufio.NewReader(conn).ReadString('\n'); err == nil {
+				record(conn.RemoteAddr())
+				_, _ = io.WriteString(conn, "PONG\n")
+			}
 			_ = conn.Close()
 		}
 	}()
@@ -64,6 +66,9 @@ func TestProbeConnectionsHaveNoTCPKeepAlive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := io.WriteString(conn, "PING\n"); err != nil {
+		t.Fatal(err)
+	}
 	if got := <-timers; got != 2 {
 		t.Fatalf("a connection with keep-alive on shows timer %d, want 2: the test cannot see keep-alive", got)
 	}
@@ -71,7 +76,7 @@ func TestProbeConnectionsHaveNoTCPKeepAlive(t *testing.T) {
 
 	for _, tt := range []struct{ name, yaml string }{
 		{"http", "http:\n  url: " + web.URL + "/"},
-		{"tcp", "tcp:\n  address: " + ln.Addr().String() + "\n  query_response:\n    - expect: '^HELLO$'"},
+		{"tcp", "tcp:\n  address: " + ln.Addr().String() + "\n  query_response:\n    - send: PING\n    - expect: '^PONG$'"},
 	} {
 		r := runCheck(t, loadSpec(t, tt.yaml), 5*time.Second)
 		if r.Status != StatusUp {
