@@ -53,6 +53,15 @@ corpus_state() {
   git status --porcelain --untracked-files=all -- "$(go list -f '{{.Dir}}' "$1")/testdata/fuzz" 2>/dev/null
 }
 
+# fuzz_once PKG FUZZER LOG: one run, its output in LOG and its last lines
+# printed; the status is go test's.
+fuzz_once() {
+  local rc=0
+  go test -run '^$' -fuzz "^$2\$" -fuzztime "$FUZZTIME" "$1" >"$3" 2>&1 || rc=$?
+  tail -n 30 "$3"
+  return $rc
+}
+
 failed=()
 retried=()
 count=0
@@ -65,15 +74,13 @@ while read -r pkg fuzzers; do
     before=$(corpus_state "$pkg")
     log=$(mktemp)
     ok=1
-    go test -run '^$' -fuzz "^${fz}\$" -fuzztime "$FUZZTIME" "$pkg" >"$log" 2>&1 || ok=0
-    tail -n 30 "$log"
+    fuzz_once "$pkg" "$fz" "$log" || ok=0
     if [ $ok = 0 ] && [ "$before" = "$(corpus_state "$pkg")" ] && coordinator_race "$log"; then
       # Once, not in a loop: a second failure is reported as a failure.
       printf '\nfuzz-smoke: %s failed with the Go coordinator race (golang/go#75804, no input written); running it once more\n' "$fz"
       retried+=("$pkg $fz")
       ok=1
-      go test -run '^$' -fuzz "^${fz}\$" -fuzztime "$FUZZTIME" "$pkg" >"$log" 2>&1 || ok=0
-      tail -n 30 "$log"
+      fuzz_once "$pkg" "$fz" "$log" || ok=0
     fi
     rm -f "$log"
     if [ $ok = 0 ]; then
